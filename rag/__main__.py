@@ -1,0 +1,162 @@
+"""Command line: python -m rag index | search | download (contracts in DESIGN.md).
+
+Results go to stdout (JSON with --json); progress and problems to stderr, errors as one line
+with a non-zero exit status.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag.config import RETRIEVAL_MODES, model_setting, settings_from_env
+from rag.errors import WartaError
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", type=Path, help="corpus folder or .jsonl file (env WARTA_CORPUS_DIR)")
+    common.add_argument("--index", type=Path, help="index folder (env WARTA_INDEX_DIR)")
+    common.add_argument("--embedding-model", help="model id or local directory; 'none' for model-free "
+                                                   "(env WARTA_EMBEDDING_MODEL)")
+    parser = argparse.ArgumentParser(prog="python -m rag", description="Warta: questions and claims "
+                                     "about a news corpus, answered from the corpus.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", parents=[common], help="build or update the index from the corpus")
+    index.add_argument("--rebuild", action="store_true", help="build anew even when up to date, re-embedding everything")
+
+    search = commands.add_parser("search", parents=[common], help="find the passages that match a query")
+    search.add_argument("query", nargs="?", help="the query (or use --batch)")
+    search.add_argument("--batch", type=Path, help='JSONL file of {"id", "question"}; one JSON line out per line')
+    search.add_argument("--k", type=int, default=None, help="passages to return (default 5)")
+    search.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="retrieval mode (default hybrid)")
+    search.add_argument("--json", action="store_true", help="print JSON (DESIGN.md)")
+
+    download = commands.add_parser("download", parents=[common], help="fetch the default models into the local cache")
+    download.add_argument("--generator-model", help="generator model id (env WARTA_GENERATOR_MODEL)")
+    return parser
+
+
+def _settings(args):
+    overrides = {}
+    if args.corpus is not None:
+        overrides["corpus_dir"] = args.corpus
+    if args.index is not None:
+        overrides["index_dir"] = args.index
+    if args.embedding_model is not None:
+        overrides["embedding_model"] = model_setting(args.embedding_model)
+    if getattr(args, "generator_model", None) is not None:
+        overrides["generator_model"] = model_setting(args.generator_model)
+    if getattr(args, "k", None) is not None:
+        overrides["top_k"] = args.k
+    if getattr(args, "mode", None) is not None:
+        overrides["retrieval_mode"] = args.mode
+    return settings_from_env().with_overrides(**overrides)
+
+
+def _index(args) -> int:
+    from rag.pipeline import Warta
+
+    warta = Warta.open(_settings(args), rebuild=args.rebuild)
+    manifest = warta.index.manifest
+    counts = manifest["counts"]
+    print(f"index {warta.index.path}: {counts['documents']} documents, {counts['passages']} passages, "
+          f"{counts['vectors']} vectors ({', '.join(manifest['retrieval_modes'])}); "
+          f"built {manifest['created_at']} in {manifest['build_seconds']} s; "
+          f"{len(manifest['skipped'])} file(s) skipped")
+    return 0
+
+
+def _read_batch(path: Path):
+    """(line number, id, question or None, error or None) for each non-empty line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise WartaError(f"cannot read batch file {path}: {e}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield number, None, None, f"{path}:{number}: invalid JSON ({e.msg})"
+            continue
+        if not isinstance(record, dict):
+            yield number, None, None, f"{path}:{number}: not a JSON object"
+            continue
+        text = record.get("question", record.get("query"))
+        if not isinstance(text, str) or not text.strip():
+            yield number, record.get("id"), None, f'{path}:{number}: field "question" is missing or empty'
+            continue
+        yield number, record.get("id"), text, None
+
+
+def _print_hits(result: dict) -> None:
+    mode = result["mode"]
+    note = f" (asked for {mode['requested']}: {mode['reason']})" if mode["reason"] else ""
+    print(f"{len(result['passages'])} passages, {mode['retrieval']} retrieval{note}, "
+          f"{result['timings_ms']['total']:.0f} ms")
+    for hit in result["passages"]:
+        text = " ".join(hit["text"].split())
+        print(f"\n[{hit['rank']}] {hit['title']} — {hit['source'] or 'no outlet named'}, {hit['date'] or 'no date'}"
+              f"\n    {hit['chunk_id']} [{hit['start']}:{hit['end']}] score {hit['score']:.4f}"
+              f"\n    {text[:300]}{'…' if len(text) > 300 else ''}")
+
+
+def _search(args) -> int:
+    if (args.query is None) == (args.batch is None):
+        raise WartaError("give either a QUERY or --batch FILE.jsonl")
+    if args.query is not None and not args.query.strip():
+        raise WartaError("the query is empty")
+    from rag.pipeline import Warta
+
+    warta = Warta.open(_settings(args))
+    if args.query is not None:
+        result = warta.search(args.query, query_id=None)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False))
+        else:
+            _print_hits(result)
+        return 0
+    failures = 0
+    for number, query_id, text, error in _read_batch(args.batch):
+        if error:
+            failures += 1
+            print(f"warta: {error}", file=sys.stderr)
+            print(json.dumps({"id": query_id, "line": number, "error": error}, ensure_ascii=False))
+            continue
+        print(json.dumps(warta.search(text, query_id=query_id), ensure_ascii=False), flush=True)
+    return 1 if failures else 0
+
+
+def _download(args) -> int:
+    from rag.models import download
+
+    settings = _settings(args)
+    wanted = [("embedding", settings.embedding_model), ("generator", settings.generator_model)]
+    for kind, name in wanted:
+        if name is None:
+            print(f"{kind} model: turned off, nothing to download")
+            continue
+        print(f"{kind} model: fetching {name}", file=sys.stderr, flush=True)
+        print(f"{kind} model {name}: {download(name)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"index": _index, "search": _search, "download": _download}
+    try:
+        return handlers[args.command](args)
+    except WartaError as e:
+        print(f"warta: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("warta: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Text -> BM25 terms, for Indonesian and English.
+
+Lower-casing (NFKC case-fold), numbers written one way, function words of both languages
+dropped, then Snowball stemming (PyStemmer): Indonesian for Indonesian text, English for
+English text. A question may be in either language and ask about either, so a question's words
+are stemmed both ways and both forms are searched.
+
+>>> passage_terms("Kawasan industri Biotown diproyeksikan 700.000 unit", "id")
+['kawas', 'industr', 'biotown', 'proyeksi', '700000', 'unit']
+>>> sorted(query_terms("Who is the President Director of MiLab?"))
+['director', 'milab', 'presid', 'president', 'rector']
+
+('rector' is "director" through the Indonesian stemmer, which strips the prefix di-; such a
+form rarely matches anything, while the right one always does.)
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from rag import stopwords
+
+# A word, or a number with its separators ("700,000", "9.3", "30-40" gives 30 and 40).
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:\d+[^\W\d_]*)*", re.UNICODE)
+_THOUSANDS = re.compile(r"^\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$")
+STEMMER_LANGUAGES = {"id": "indonesian", "en": "english"}
+
+
+@lru_cache(maxsize=None)
+def _stemmer(lang: str):
+    import Stemmer  # PyStemmer: Snowball stemmers compiled in C
+
+    return Stemmer.Stemmer(STEMMER_LANGUAGES[lang])
+
+
+def normalise_number(token: str) -> str:
+    """One spelling per number: '700.000' and '700,000' -> '700000'; '9,3' and '9.3' -> '9.3'.
+
+    A single separator followed by exactly three digits is read as a thousands separator in both
+    languages, which is how news text writes unit counts and money.
+    """
+    if _THOUSANDS.match(token):
+        return token.replace(".", "").replace(",", "")
+    return token.replace(",", ".")
+
+
+def words(text: str) -> list[str]:
+    """Case-folded words and normalised numbers, function words and single letters dropped."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    out = []
+    for token in _TOKEN.findall(text):
+        if token[0].isdigit():
+            out.append(normalise_number(token))
+        elif len(token) > 1 and token not in stopwords.ALL:
+            out.append(token)
+    return out
+
+
+def _stem(tokens: list[str], lang: str) -> list[str]:
+    stemmed = _stemmer(lang).stemWords(tokens)
+    # Numbers are kept as written: a stemmer must never turn 2025 into something else.
+    return [t if t[0].isdigit() else s for t, s in zip(tokens, stemmed)]
+
+
+def passage_terms(text: str, lang: str) -> list[str]:
+    """Terms of a passage, stemmed in the passage's own language."""
+    return _stem(words(text), lang)
+
+
+def query_terms(text: str) -> list[str]:
+    """Terms of a question, stemmed in both languages (duplicates removed, order kept)."""
+    tokens = words(text)
+    both = [t for pair in zip(_stem(tokens, "id"), _stem(tokens, "en")) for t in pair]
+    return list(dict.fromkeys(both))

@@ -1,0 +1,25 @@
+"""The errors Warta raises on purpose. Each message names the problem and, where there is one, the fix."""
+
+
+class WartaError(Exception):
+    """Base class: the CLI prints these as one line on stderr and exits non-zero."""
+
+
+class ConfigError(WartaError):
+    """A setting has a value Warta cannot use."""
+
+
+class CorpusError(WartaError):
+    """The corpus cannot be read at all (missing folder, no documents)."""
+
+
+class ModelUnavailable(WartaError):
+    """A model is neither a local directory nor in the local cache, and cannot be fetched."""
+
+
+class IndexInvalid(WartaError):
+    """The index on disk is missing, corrupted, or built from other data or another model."""
+
+
+class IndexBusy(WartaError):
+    """Another process holds the index build lock."""

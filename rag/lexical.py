@@ -1,0 +1,47 @@
+"""BM25 over passages (bm25s: sparse scores precomputed at index time, saved as plain .npy/.json)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from rag.analysis import passage_terms, query_terms
+from rag.chunking import Passage
+
+
+class LexicalIndex:
+    def __init__(self, bm25) -> None:
+        self._bm25 = bm25
+
+    @classmethod
+    def build(cls, passages: list[Passage], show_progress: bool = False) -> "LexicalIndex":
+        import bm25s
+
+        bm25 = bm25s.BM25()  # Lucene's BM25 variant, k1=1.5, b=0.75
+        bm25.index([passage_terms(p.text, p.lang) for p in passages], show_progress=show_progress)
+        return cls(bm25)
+
+    def save(self, directory: Path) -> None:
+        self._bm25.save(str(directory), show_progress=False)
+
+    @classmethod
+    def load(cls, directory: Path) -> "LexicalIndex":
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(directory), show_progress=False))
+
+    @property
+    def size(self) -> int:
+        return int(self._bm25.scores["num_docs"])
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(passage number, BM25 score), best first; passages sharing no term are left out."""
+        ids = self._bm25.get_tokens_ids(query_terms(query))
+        if not ids:
+            return []
+        scores = self._bm25.get_scores(ids)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        # Ties broken by passage order so results are the same on every run.
+        top = sorted(top, key=lambda i: (-scores[i], i))
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

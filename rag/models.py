@@ -1,0 +1,65 @@
+"""Where a model comes from: a local directory, or the Hugging Face cache. Never a silent download.
+
+Lookups use the local cache only (`local_files_only`), so learning that a model is missing takes
+milliseconds, offline or not. Fetching happens in one place, `python -m rag download`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rag.errors import ModelUnavailable
+
+ENV_VARS = {"embedding": "WARTA_EMBEDDING_MODEL", "generator": "WARTA_GENERATOR_MODEL"}
+# Formats the loaders here never read: skip them when downloading.
+_SKIPPED_FILES = ["onnx/*", "openvino/*", "*.onnx", "*.h5", "*.msgpack", "*.ot", "tf_model*",
+                  "flax_model*", "rust_model*", "coreml/*"]
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith(("/", "./", "../", "~")) or os.sep + os.sep in name
+
+
+def how_to_fix(kind: str) -> str:
+    return (f"run `python -m rag download` on a machine with internet, or set {ENV_VARS[kind]} "
+            "to a local model directory")
+
+
+def resolve_model(name: str, kind: str) -> Path:
+    """The directory holding model `name` (hub id or local path). Raises ModelUnavailable."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    if _looks_like_path(name):
+        raise ModelUnavailable(f"{kind} model directory {name} does not exist; {how_to_fix(kind)}")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(name, local_files_only=True))
+    except LocalEntryNotFoundError:
+        raise ModelUnavailable(f"{kind} model {name} is not in the local cache; {how_to_fix(kind)}") from None
+    except Exception as e:  # malformed ids and unreadable caches are reported the same way
+        raise ModelUnavailable(f"{kind} model {name} cannot be found ({e}); {how_to_fix(kind)}") from None
+
+
+def download(name: str) -> Path:
+    """Fetch `name` into the Hugging Face cache, with a progress bar; return its directory."""
+    if Path(name).expanduser().is_dir():
+        return Path(name).expanduser()
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        raise ModelUnavailable(f"cannot download {name}: HF_HUB_OFFLINE is set; unset it to download")
+    from huggingface_hub import HfApi, snapshot_download
+
+    try:
+        files = HfApi().list_repo_files(name)
+        skipped = list(_SKIPPED_FILES)
+        if any(f.endswith(".safetensors") for f in files):
+            skipped.append("*.bin")  # the same weights twice; safetensors is the safe format
+        return Path(snapshot_download(name, ignore_patterns=skipped))
+    except Exception as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelUnavailable(
+            f"cannot download {name} ({reason}); check the internet connection, or copy the model "
+            "folder to this machine and point the WARTA_*_MODEL variable at it"
+        ) from None

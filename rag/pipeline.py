@@ -1,0 +1,120 @@
+"""The Warta pipeline object: settings -> embedder (or model-free) -> verified index -> retriever.
+
+Open it once per process; every query after that runs in memory.
+
+    warta = Warta.open(settings_from_env())
+    result = warta.search("Apa itu Biotown?", k=3)
+"""
+from __future__ import annotations
+
+import sys
+import time
+from typing import Callable
+
+from rag.builder import build_index, staleness
+from rag.config import Settings
+from rag.corpus import Corpus, load_corpus
+from rag.embedding import Embedder, load_embedder
+from rag.errors import CorpusError, IndexInvalid, ModelUnavailable
+from rag.language import detect_language
+from rag.retrieval import Retriever
+from rag.store import IndexStore, LoadedIndex
+
+Report = Callable[[str], None]
+
+
+def report_to_stderr(message: str) -> None:
+    print(f"warta: {message}", file=sys.stderr, flush=True)
+
+
+def open_embedder(settings: Settings) -> tuple[Embedder | None, str | None]:
+    """(embedder, None), or (None, why not) for model-free mode."""
+    if settings.embedding_model is None:
+        return None, "the embedding model is turned off (WARTA_EMBEDDING_MODEL=none)"
+    try:
+        return load_embedder(settings.embedding_model, settings.embed_batch_size), None
+    except ModelUnavailable as e:
+        return None, str(e)
+
+
+def ensure_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, settings: Settings,
+                 report: Report, rebuild: bool = False, model_free_reason: str | None = None) -> LoadedIndex:
+    """A verified index that serves this corpus and model, building or updating it if needed."""
+    if not corpus.documents:
+        raise CorpusError(f"the corpus {settings.corpus_dir} has no readable documents; add .txt, .md "
+                          "or .jsonl files there (see README, 'Adding documents')")
+
+    def usable() -> tuple[LoadedIndex | None, str | None, bool]:
+        """(index, why it cannot serve, whether it is damaged)."""
+        try:
+            index = store.load()
+        except IndexInvalid as e:
+            return None, str(e), True
+        return index, staleness(index, corpus, embedder, settings), False
+
+    if not rebuild:
+        index, reason, _ = usable()
+        if reason is None:
+            return index
+        report(f"index needs a rebuild: {reason}")
+    with store.lock(settings.lock_timeout_s):
+        previous = None
+        if not rebuild:
+            # Checked again under the lock: another process may have just built it.
+            previous, reason, damaged = usable()
+            if reason is None:
+                return previous
+            if damaged:
+                aside = store.set_aside(reason)
+                if aside is not None:
+                    report(f"set the damaged build aside as {aside}")
+        return build_index(store, corpus, embedder, settings, previous=previous,
+                           model_free_reason=model_free_reason, report=report)
+
+
+class Warta:
+    def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder | None,
+                 model_free_reason: str | None, corpus: Corpus) -> None:
+        self.settings = settings
+        self.index = index
+        self.embedder = embedder
+        self.model_free_reason = model_free_reason
+        self.corpus = corpus
+        self.retriever = Retriever(index, embedder, settings.rrf_k,
+                                   {"dense": settings.dense_weight, "lexical": settings.lexical_weight})
+
+    @classmethod
+    def open(cls, settings: Settings, report: Report = report_to_stderr, rebuild: bool = False) -> "Warta":
+        embedder, reason = open_embedder(settings)
+        if reason:
+            report(f"model-free mode: {reason}. Retrieval is lexical only.")
+        corpus = load_corpus(settings.corpus_dir)
+        for problem in corpus.problems:
+            report(f"skipped {problem}")
+        index = ensure_index(IndexStore(settings.index_dir), corpus, embedder, settings, report,
+                             rebuild=rebuild, model_free_reason=reason)
+        return cls(settings, index, embedder, reason, corpus)
+
+    def mode(self, requested: str | None = None) -> dict:
+        """What runs, and why when it is not what was asked for."""
+        requested = requested or self.settings.retrieval_mode
+        effective = self.retriever.effective_mode(requested)
+        why = None
+        if effective != requested:
+            why = self.model_free_reason or "the index has no vectors"
+        return {"retrieval": effective, "requested": requested,
+                "embedding_model": self.embedder.model_id if self.retriever.embedder else None,
+                "model_free": self.retriever.embedder is None, "reason": why,
+                "index": self.index.path.name}
+
+    def search(self, query: str, k: int | None = None, mode: str | None = None, query_id: str | None = None) -> dict:
+        """The DESIGN.md `search --json` object for one query."""
+        if not query or not query.strip():
+            raise ValueError("the query is empty")
+        started = time.perf_counter()
+        timings: dict = {}
+        mode_info = self.mode(mode)
+        hits = self.retriever.retrieve(query, k or self.settings.top_k, mode_info["requested"], timings)
+        timings["total"] = round((time.perf_counter() - started) * 1000, 3)
+        return {"id": query_id, "query": query, "lang": detect_language(query), "mode": mode_info,
+                "passages": [hit.to_json() for hit in hits], "timings_ms": timings}
