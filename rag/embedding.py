@@ -38,7 +38,9 @@ def prompt_prefixes(model, model_id: str) -> dict[str, str]:
 class SentenceTransformerEmbedder:
     def __init__(self, model_id: str, path: Path, batch_size: int = 32) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # a per-weight bar on every start is noise
         self.model_id = model_id
         self.batch_size = batch_size
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)

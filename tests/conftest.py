@@ -1,0 +1,44 @@
+import os
+from pathlib import Path
+
+import pytest
+
+# Tests never reach the Hugging Face hub: every model they use is built here or installed.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+MISSING_MODEL = "warta-tests/no-such-model"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A 2-layer BERT sentence-transformers model with a WordPiece vocabulary trained on the corpus."""
+    from tests.tiny_models import build_tiny_embedding_model
+
+    return build_tiny_embedding_model(tmp_path_factory.mktemp("tiny-embedding"))
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """Settings on the real corpus with a fresh index folder; model-free unless overridden."""
+    from rag.config import Settings
+
+    return Settings(corpus_dir=CORPUS, index_dir=tmp_path / "index", embedding_model=MISSING_MODEL,
+                    generator_model=None, lock_timeout_s=5)
+
+
+class Messages(list):
+    """What the pipeline reports, collected instead of printed."""
+
+    def report(self, message: str) -> None:
+        self.append(message)
+
+    def joined(self) -> str:
+        return "\n".join(self)
+
+
+@pytest.fixture
+def messages() -> Messages:
+    return Messages()
