@@ -1,0 +1,117 @@
+"""`python -m rag` as a user runs it, in a subprocess, on the real corpus."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CORPUS, MISSING_MODEL, ROOT
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "WARTA_CORPUS_DIR": str(CORPUS),
+           "WARTA_INDEX_DIR": str(tmp_path / "index"), "WARTA_EMBEDDING_MODEL": MISSING_MODEL}
+
+    def run(*args, **extra_env):
+        return subprocess.run([sys.executable, "-m", "rag", *args], cwd=ROOT, capture_output=True, text=True,
+                              env={**env, **extra_env}, timeout=300)
+    return run
+
+
+def test_acceptance_biotown_passage_first(run):
+    out = run("search", "Apa itu Biotown?", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["lang"] == "id"
+    assert "Kawasan yang diusulkan bernama Biotown" in result["passages"][0]["text"]
+    assert result["mode"]["retrieval"] == "lexical" and result["mode"]["model_free"] is True
+    assert set(result) == {"id", "query", "lang", "mode", "passages", "timings_ms"}
+    first = result["passages"][0]
+    assert {"rank", "doc_id", "chunk_id", "score", "start", "end", "text"} <= set(first)
+    text = (CORPUS / f"{first['doc_id']}.txt").read_text(encoding="utf-8")
+    assert text[first["start"]:first["end"]] == first["text"]
+
+
+def test_acceptance_president_director_of_milab(run):
+    out = run("search", "Who is the President Director of MiLab?", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["lang"] == "en"
+    assert "Idham Hamzah" in result["passages"][0]["text"]
+
+
+def test_model_free_is_said_in_one_line_and_in_the_json(run):
+    out = run("search", "Siapa Direktur Hebei MPA?", "--json", "--mode", "dense", "--k", "2")
+    assert out.returncode == 0, out.stderr
+    notice = [line for line in out.stderr.splitlines() if "model-free mode" in line]
+    assert len(notice) == 1
+    assert MISSING_MODEL in notice[0] and "python -m rag download" in notice[0] and "WARTA_EMBEDDING_MODEL" in notice[0]
+    result = json.loads(out.stdout)
+    assert result["mode"]["requested"] == "dense" and result["mode"]["retrieval"] == "lexical"
+    assert len(result["passages"]) == 2
+
+
+def test_index_then_up_to_date(run):
+    first = run("index")
+    assert first.returncode == 0, first.stderr
+    assert "5 documents" in first.stdout and "(lexical)" in first.stdout
+    second = run("index")
+    assert "index needs a rebuild" not in second.stderr
+    assert first.stdout.split(":")[0] == second.stdout.split(":")[0]  # the same build
+
+
+def test_batch_search_one_line_out_per_line_in(run, tmp_path):
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text("\n".join([
+        json.dumps({"id": "q1", "question": "Siapa Direktur Hebei MPA?"}),
+        "{broken",
+        json.dumps({"id": "q3", "question": "Who represented the South Korean Embassy?"}),
+        json.dumps({"id": "q4"}),
+    ]) + "\n", encoding="utf-8")
+    out = run("search", "--batch", str(batch), "--json", "--k", "3")
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["id"] for line in lines] == ["q1", None, "q3", "q4"]
+    assert "Fengshan Wang" in lines[0]["passages"][0]["text"]
+    assert "Soo-deok Park" in lines[2]["passages"][0]["text"]
+    assert lines[1]["error"].endswith("questions.jsonl:2: invalid JSON (Expecting property name enclosed in double quotes)")
+    assert 'field "question" is missing' in lines[3]["error"]
+    assert out.returncode == 1  # some lines failed, and stderr says which
+    assert "questions.jsonl:2" in out.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["search", "   "], "the query is empty"),
+    (["search"], "give either a QUERY or --batch FILE.jsonl"),
+    (["search", "x", "--k", "0"], "k must be at least 1, got 0"),
+])
+def test_errors_are_one_line_with_non_zero_status(run, args, message):
+    out = run(*args)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == f"warta: error: {message}"
+
+
+def test_empty_corpus_says_how_to_add_documents(run, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = run("search", "Biotown", WARTA_CORPUS_DIR=str(empty))
+    assert out.returncode == 1
+    assert "has no readable documents; add .txt, .md or .jsonl files" in out.stderr
+
+
+def test_download_offline_fails_clearly(run):
+    out = run("download")
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"warta: error: cannot download {MISSING_MODEL}") and "HF_HUB_OFFLINE" in last
+
+
+def test_dense_search_with_a_local_model_directory(run, tiny_model):
+    out = run("search", "Siapa Direktur Hebei MPA?", "--json", "--mode", "hybrid",
+              WARTA_EMBEDDING_MODEL=str(tiny_model))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["mode"]["retrieval"] == "hybrid" and result["mode"]["embedding_model"] == str(tiny_model)
+    assert "model-free" not in out.stderr
+    assert {"embed", "dense", "lexical", "fuse", "total"} <= set(result["timings_ms"])
