@@ -27,11 +27,24 @@ _THOUSANDS = re.compile(r"^\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$")
 STEMMER_LANGUAGES = {"id": "indonesian", "en": "english"}
 
 
+STEMMERS = ("snowball", "sastrawi", "none")
+
+
 @lru_cache(maxsize=None)
-def _stemmer(lang: str):
+def _snowball(lang: str):
     import Stemmer  # PyStemmer: Snowball stemmers compiled in C
 
     return Stemmer.Stemmer(STEMMER_LANGUAGES[lang])
+
+
+@lru_cache(maxsize=1)
+def _sastrawi():
+    try:
+        from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+    except ImportError:
+        raise ImportError("the 'sastrawi' stemmer needs the Sastrawi package: pip install Sastrawi==1.0.1") from None
+    stemmer = StemmerFactory().create_stemmer()
+    return lru_cache(maxsize=200_000)(stemmer.stem)  # pure Python: cache per word
 
 
 def normalise_number(token: str) -> str:
@@ -57,19 +70,27 @@ def words(text: str) -> list[str]:
     return out
 
 
-def _stem(tokens: list[str], lang: str) -> list[str]:
-    stemmed = _stemmer(lang).stemWords(tokens)
+def stem(tokens: list[str], lang: str, stemmer: str = "snowball") -> list[str]:
+    """Stem `tokens` of language `lang` with the named stemmer ('sastrawi' only for Indonesian)."""
+    if stemmer not in STEMMERS:
+        raise ValueError(f"stemmer {stemmer!r} is not one of {', '.join(STEMMERS)}")
+    if stemmer == "none":
+        return list(tokens)
+    if stemmer == "sastrawi" and lang == "id":
+        stemmed = [_sastrawi()(t) or t for t in tokens]
+    else:
+        stemmed = _snowball(lang).stemWords(tokens)
     # Numbers are kept as written: a stemmer must never turn 2025 into something else.
     return [t if t[0].isdigit() else s for t, s in zip(tokens, stemmed)]
 
 
-def passage_terms(text: str, lang: str) -> list[str]:
+def passage_terms(text: str, lang: str, stemmer: str = "snowball") -> list[str]:
     """Terms of a passage, stemmed in the passage's own language."""
-    return _stem(words(text), lang)
+    return stem(words(text), lang, stemmer)
 
 
-def query_terms(text: str) -> list[str]:
+def query_terms(text: str, stemmer: str = "snowball") -> list[str]:
     """Terms of a question, stemmed in both languages (duplicates removed, order kept)."""
     tokens = words(text)
-    both = [t for pair in zip(_stem(tokens, "id"), _stem(tokens, "en")) for t in pair]
+    both = [t for pair in zip(stem(tokens, "id", stemmer), stem(tokens, "en", stemmer)) for t in pair]
     return list(dict.fromkeys(both))

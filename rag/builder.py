@@ -26,6 +26,11 @@ def chunk_settings(settings: Settings) -> dict:
             "chunk_overlap": settings.chunk_overlap, "separators": SEPARATORS}
 
 
+def lexical_settings(settings: Settings) -> dict:
+    return {"library": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75, "stemmer": settings.stemmer,
+            "analysis": "NFKC casefold, id+en function words, numbers normalised, stemmed per language"}
+
+
 def embedding_settings(embedder: Embedder) -> dict:
     return {"model": embedder.model_id, "dimension": embedder.dimension, "normalized": True,
             "metric": "inner product on L2-normalised vectors (= cosine)",
@@ -39,6 +44,8 @@ def staleness(index: LoadedIndex, corpus: Corpus, embedder: Embedder | None, set
         old = manifest.get("chunking") or {}
         return (f"chunk settings changed ({old.get('chunk_size')}/{old.get('chunk_overlap')} -> "
                 f"{settings.chunk_size}/{settings.chunk_overlap})")
+    if manifest.get("lexical") != lexical_settings(settings):
+        return f"lexical analysis changed (stemmer {(manifest.get('lexical') or {}).get('stemmer')} -> {settings.stemmer})"
     if embedder is not None:
         built = manifest.get("embedding")
         if built is None:
@@ -95,7 +102,7 @@ def build_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, se
         vectors, embedded = _embed(passages, embedder, previous, report)
         dense = DenseIndex.build(vectors)
     report("Building the BM25 index")
-    lexical = LexicalIndex.build(passages)
+    lexical = LexicalIndex.build(passages, settings.stemmer)
 
     tmp = store.new_build_dir()
     write_jsonl(tmp / DOCUMENTS, (dataclasses.asdict(d) for d in documents))
@@ -113,8 +120,7 @@ def build_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, se
         "embedding": embedding_settings(embedder) if dense is not None else None,
         "model_free_reason": model_free_reason if embedder is None else None,
         "chunking": chunk_settings(settings),
-        "lexical": {"library": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75,
-                    "analysis": "NFKC casefold, id+en function words, Snowball stemmer per language"},
+        "lexical": lexical_settings(settings),
         "documents": {d.doc_id: {"sha256": d.content_hash, "passages": per_doc.get(d.doc_id, 0),
                                  "origin": d.origin} for d in documents},
         "counts": {"documents": len(documents), "passages": len(passages),

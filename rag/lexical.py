@@ -10,25 +10,26 @@ from rag.chunking import Passage
 
 
 class LexicalIndex:
-    def __init__(self, bm25) -> None:
+    def __init__(self, bm25, stemmer: str = "snowball") -> None:
         self._bm25 = bm25
+        self.stemmer = stemmer  # queries must be analysed as the passages were
 
     @classmethod
-    def build(cls, passages: list[Passage], show_progress: bool = False) -> "LexicalIndex":
+    def build(cls, passages: list[Passage], stemmer: str = "snowball", show_progress: bool = False) -> "LexicalIndex":
         import bm25s
 
         bm25 = bm25s.BM25()  # Lucene's BM25 variant, k1=1.5, b=0.75
-        bm25.index([passage_terms(p.text, p.lang) for p in passages], show_progress=show_progress)
-        return cls(bm25)
+        bm25.index([passage_terms(p.text, p.lang, stemmer) for p in passages], show_progress=show_progress)
+        return cls(bm25, stemmer)
 
     def save(self, directory: Path) -> None:
         self._bm25.save(str(directory), show_progress=False)
 
     @classmethod
-    def load(cls, directory: Path) -> "LexicalIndex":
+    def load(cls, directory: Path, stemmer: str = "snowball") -> "LexicalIndex":
         import bm25s
 
-        return cls(bm25s.BM25.load(str(directory), show_progress=False))
+        return cls(bm25s.BM25.load(str(directory), show_progress=False), stemmer)
 
     @property
     def size(self) -> int:
@@ -36,7 +37,7 @@ class LexicalIndex:
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """(passage number, BM25 score), best first; passages sharing no term are left out."""
-        ids = self._bm25.get_tokens_ids(query_terms(query))
+        ids = self._bm25.get_tokens_ids(query_terms(query, self.stemmer))
         if not ids:
             return []
         scores = self._bm25.get_scores(ids)

@@ -124,7 +124,7 @@ class IndexStore:
         try:
             documents = {r["doc_id"]: Document(**r) for r in read_jsonl(path / DOCUMENTS)}
             passages = [Passage.from_json(r) for r in read_jsonl(path / PASSAGES)]
-            lexical = LexicalIndex.load(path / LEXICAL)
+            lexical = LexicalIndex.load(path / LEXICAL, (manifest.get("lexical") or {}).get("stemmer", "snowball"))
             dense = DenseIndex.load(path / DENSE) if (path / DENSE).exists() else None
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
             raise IndexInvalid(f"index build {path.name} cannot be read: {e}") from None
