@@ -1,0 +1,134 @@
+"""The benchmark report: a text table for the terminal, report.md, report.json and a PNG plot."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from eval.evaluate import K_VALUES, RETRIEVAL_METRICS
+
+KIND_ORDER = ("all", "id-id", "en-en", "en-id", "id-en", "multi", "unanswerable")
+ANSWER_METRICS = ("gold_containment", "token_f1", "abstention_precision", "abstention_recall",
+                  "citation_precision", "quote_fidelity")
+_SHORT = {"recall@1": "R@1", "recall@3": "R@3", "recall@5": "R@5", "recall@10": "R@10", "mrr@10": "MRR@10",
+          "ndcg@10": "nDCG@10", "recall@2000c": "R@2000ch", "gold_containment": "gold", "token_f1": "F1",
+          "abstention_precision": "abst.P", "abstention_recall": "abst.R",
+          "citation_precision": "cite.P", "quote_fidelity": "quote"}
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _kinds(breakdown: dict) -> list[str]:
+    return [k for k in KIND_ORDER if k in breakdown] + sorted(k for k in breakdown if k not in KIND_ORDER)
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Markdown pipe table, which also reads well in a terminal."""
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)]
+
+
+def retrieval_table(systems: dict[str, dict]) -> list[str]:
+    rows = []
+    for name, breakdown in systems.items():
+        for kind in _kinds(breakdown):
+            figures = breakdown[kind]
+            rows.append([name, kind, figures["n"], *(_fmt(figures.get(m)) for m in RETRIEVAL_METRICS)])
+    return table(["system", "kind", "n", *(_SHORT[m] for m in RETRIEVAL_METRICS)], rows)
+
+
+def comparison_table(systems: dict[str, dict], ours: str, baseline: str) -> list[str]:
+    """Recall@5 and MRR@10 per kind, ours beside the baseline, with the difference."""
+    rows = []
+    for kind in _kinds(systems[ours]):
+        a, b = systems[ours][kind], systems[baseline].get(kind, {})
+        cells = [kind, a["n"]]
+        for metric in ("recall@5", "mrr@10"):
+            x, y = a.get(metric), b.get(metric)
+            diff = "-" if x is None or y is None else f"{x - y:+.3f}"
+            cells += [_fmt(x), _fmt(y), diff]
+        rows.append(cells)
+    return table(["kind", "n", f"R@5 {ours}", "R@5 baseline", "Δ", f"MRR {ours}", "MRR baseline", "Δ"], rows)
+
+
+def answer_table(systems: dict[str, dict]) -> list[str]:
+    rows = []
+    for name, breakdown in systems.items():
+        for kind in _kinds(breakdown):
+            figures = breakdown[kind]
+            rows.append([name, kind, figures["n"], *(_fmt(figures.get(m)) for m in ANSWER_METRICS)])
+    return table(["answerer", "kind", "n", *(_SHORT[m] for m in ANSWER_METRICS)], rows)
+
+
+def latency_table(latency: dict[str, dict]) -> list[str]:
+    rows = [[name, stage, _fmt(v["p50"]), _fmt(v["p95"])] for name, stages in latency.items()
+            for stage, v in stages.items()]
+    return table(["system", "stage", "p50 ms", "p95 ms"], rows)
+
+
+def claims_table(claims: dict) -> list[str]:
+    lines = table(["lang", "n", "accuracy"], [[lang, v["n"], _fmt(v["accuracy"])] for lang, v in claims["by_lang"].items()])
+    matrix = claims["confusion"]
+    verdicts = list(matrix)
+    lines += ["", *table(["expected \\ predicted", *verdicts], [[e, *(matrix[e][p] for p in verdicts)] for e in verdicts])]
+    return lines
+
+
+def render(report: dict) -> str:
+    """The whole report as Markdown (printed as-is to the terminal too)."""
+    out = [f"# Warta benchmark", "", f"- questions: {report['questions_file']} ({report['counts']['questions']}, "
+           f"{report['counts']['answerable']} answerable)", f"- corpus: {report['corpus']} "
+           f"({report['counts']['documents']} documents, {report['counts']['passages']} passages)",
+           f"- models: {report['models']}", ""]
+    out += [f"- note: {note}" for note in report["notes"]]
+    out += ["", "## Retrieval (answerable questions)", "",
+            "A passage is relevant when it contains an evidence snippet (whitespace- and quote-normalised) "
+            "or belongs to a gold document; Recall@k is the share of a question's evidence found in the top k.", ""]
+    out += retrieval_table(report["retrieval"])
+    if report.get("comparison"):
+        ours, baseline = report["comparison"]
+        out += ["", f"## {ours} against the {baseline}", ""] + comparison_table(report["retrieval"], ours, baseline)
+    if report.get("answers"):
+        out += ["", "## Answers", ""] + answer_table(report["answers"])
+    if report.get("claims"):
+        out += ["", "## Claims", ""] + claims_table(report["claims"])
+    out += ["", "## Latency", ""] + latency_table(report["latency"])
+    return "\n".join(out) + "\n"
+
+
+def plot(report: dict, path: Path) -> None:
+    """Recall@k per system, and Recall@5 per kind per system, side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    systems = report["retrieval"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    for name, breakdown in systems.items():
+        left.plot(K_VALUES, [breakdown["all"][f"recall@{k}"] for k in K_VALUES], marker="o", label=name)
+    left.set(xlabel="k", ylabel="Recall@k", title="Recall@k, all answerable questions", ylim=(0, 1.02), xticks=K_VALUES)
+    left.grid(alpha=0.3)
+    left.legend(fontsize=8)
+    kinds = [k for k in _kinds(next(iter(systems.values()))) if k != "all"]
+    width = 0.8 / max(1, len(systems))
+    for i, (name, breakdown) in enumerate(systems.items()):
+        values = [breakdown.get(kind, {}).get("recall@5") or 0 for kind in kinds]
+        right.bar([x + i * width for x in range(len(kinds))], values, width, label=name)
+    right.set_xticks([x + width * (len(systems) - 1) / 2 for x in range(len(kinds))], kinds)
+    right.set(ylabel="Recall@5", title="Recall@5 per kind", ylim=(0, 1.02))
+    right.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(report: dict, out_dir: Path) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out_dir / "report.json", "md": out_dir / "report.md", "png": out_dir / "recall.png"}
+    paths["json"].write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    paths["md"].write_text(render(report), encoding="utf-8")
+    plot(report, paths["png"])
+    return paths
