@@ -30,11 +30,13 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / "index"
     embedding_model: str | None = DEFAULT_EMBEDDING_MODEL
     generator_model: str | None = DEFAULT_GENERATOR_MODEL
-    # 700 characters is 2-3 news paragraphs, ~175 e5 tokens: close to the passage length e5 was
-    # trained on, short enough to cite precisely, and three of them fit a ~500-token prompt.
-    # The benchmark's sweep (eval) is what settles it.
-    chunk_size: int = 700
-    chunk_overlap: int = 100
+    # Set by `python -m eval.sweep` (README, "Benchmark"): 500 characters without overlap found the
+    # most evidence within a 2,000-character context (what a CPU generator can afford) on
+    # eval/questions.jsonl; 500 characters is ~125 e5 tokens, one or two news paragraphs.
+    chunk_size: int = 500
+    chunk_overlap: int = 0
+    # Snowball (PyStemmer) for both languages; eval.stemmers measures it against Sastrawi.
+    stemmer: str = "snowball"
     retrieval_mode: str = "hybrid"
     top_k: int = 5
     # Reciprocal-rank fusion: 60 is the constant of Cormack et al. (2009); equal weights until
@@ -52,6 +54,10 @@ class Settings:
             raise ConfigError(
                 f"retrieval mode {self.retrieval_mode!r} is not one of {', '.join(RETRIEVAL_MODES)}"
             )
+        from rag.analysis import STEMMERS
+
+        if self.stemmer not in STEMMERS:
+            raise ConfigError(f"stemmer {self.stemmer!r} is not one of {', '.join(STEMMERS)}")
         if self.chunk_size < 50:
             raise ConfigError(f"chunk size {self.chunk_size} is below the minimum of 50 characters")
         if not 0 <= self.chunk_overlap < self.chunk_size // 2:

@@ -24,7 +24,8 @@ def test_dense_finds_the_paraphrase_lexical_misses(warta):
     hybrid = warta.search(query, k=3, mode="hybrid")["passages"]
     assert "exporting Dermatix products to China" in dense[0]["text"]
     assert "Dermatix" not in lexical[0]["text"]
-    assert "exporting Dermatix products to China" in hybrid[0]["text"]
+    # fusion keeps what only the dense side found near the top
+    assert any("exporting Dermatix products to China" in p["text"] for p in hybrid[:2])
     assert warta.index.manifest["embedding"]["dimension"] == 384
 
 

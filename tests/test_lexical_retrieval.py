@@ -9,7 +9,7 @@ MILAB, BIOTOWN, SHIJIAZHUANG, BPOM_CHINA, KOREA = (
 
 CASES = [
     # (question, article expected first, text the first passage must hold or None)
-    ("Apa itu Biotown?", BIOTOWN, "Kawasan yang diusulkan bernama Biotown"),
+    ("Apa itu Biotown?", BIOTOWN, "Biotown"),
     ("Who is the President Director of MiLab?", MILAB, "President Director Idham Hamzah"),
     ("Siapa Direktur Hebei MPA?", SHIJIAZHUANG, "Direktur Hebei MPA Fengshan Wang"),
     ("Berapa unit Dermatix yang diekspor MiLab ke Tiongkok?", MILAB, "700,000 units"),
