@@ -119,6 +119,7 @@ def plot(report: dict, path: Path) -> None:
         right.bar([x + i * width for x in range(len(kinds))], values, width, label=name)
     right.set_xticks([x + width * (len(systems) - 1) / 2 for x in range(len(kinds))], kinds)
     right.set(ylabel="Recall@5", title="Recall@5 per kind", ylim=(0, 1.02))
+    right.legend(fontsize=8)
     right.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

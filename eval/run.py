@@ -68,9 +68,11 @@ def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes
     all_passages = [(p.doc_id, p.text) for p in warta.index.passages]
     answerable = [q for q in questions if q["answerable"]]
 
+    skipped = [mode for mode in modes if warta.retriever.effective_mode(mode) != mode]
+    if skipped:
+        notes.append(f"{' and '.join(skipped)} retrieval not run: model-free mode ({warta.model_free_reason})")
     for mode in modes:
-        if warta.retriever.effective_mode(mode) != mode:
-            notes.append(f"{mode} retrieval not run: model-free mode ({warta.model_free_reason})")
+        if mode in skipped:
             continue
         name = f"warta {mode}"
         rows = score_retrieval(_warta_retriever(warta, mode), questions, all_passages,
