@@ -17,7 +17,8 @@ from eval import report as report_module
 from eval.baseline import NaivePipeline
 from eval.datasets import DatasetError, load_claims, load_questions
 from eval.evaluate import RETRIEVAL_METRICS, score_retrieval
-from eval.metrics import by_kind, gold_containment, percentile, token_f1
+from eval.metrics import (abstention_scores, by_kind, citation_precision, evidence_found, gold_containment,
+                          percentile, quote_fidelity, token_f1)
 
 EVAL_DIR = Path(__file__).resolve().parent
 MODES = ("dense", "lexical", "hybrid")
@@ -62,6 +63,37 @@ def _baseline_answers(baseline: NaivePipeline, questions: list[dict]) -> list[di
     return rows
 
 
+def _warta_answers(warta, questions: list[dict], progress) -> tuple[list[dict], list[dict]]:
+    """Per-question answer figures, and per-question latency rows."""
+    documents = {d.doc_id: d.text for d in warta.index.documents.values()}
+    passages = {p.chunk_id: p.text for p in warta.index.passages}
+    rows, timing_rows = [], []
+    for q in (progress(questions) if progress else questions):
+        answer = warta.ask(q["question"]).to_json(q["id"])
+        timing_rows.append({"timings_ms": answer["timings_ms"]})
+        citations = answer["citations"]
+        row = {"id": q["id"], "kind": q["kind"], "abstained": answer["abstained"], "answerable": q["answerable"],
+               "quote_fidelity": quote_fidelity(citations, documents)}
+        if q["answerable"]:
+            row["gold_containment"] = float(not answer["abstained"] and gold_containment(answer["answer"], q["answers"]))
+            row["token_f1"] = 0.0 if answer["abstained"] else token_f1(answer["answer"], q["answers"])
+            # a citation is right when its passage (or its quote, which may run past the passage) holds evidence
+            row["citation_precision"] = citation_precision(
+                [passages[c["chunk_id"]] + "\n" + c["quote"] for c in citations], q["evidence"]) if q["evidence"] else None
+        rows.append(row)
+    return rows, timing_rows
+
+
+def _answer_breakdown(rows: list[dict]) -> dict:
+    """by_kind means, plus abstention precision and recall computed within each group."""
+    breakdown = by_kind(rows, ("gold_containment", "token_f1", "citation_precision", "quote_fidelity"))
+    for kind, figures in breakdown.items():
+        group = [r for r in rows if kind == "all" or r["kind"] == kind]
+        scores = abstention_scores([r["abstained"] for r in group], [r["answerable"] for r in group])
+        figures["abstention_precision"], figures["abstention_recall"] = scores["precision"], scores["recall"]
+    return breakdown
+
+
 def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes: tuple[str, ...],
                   questions_file: str, progress: bool = True) -> dict:
     notes, retrieval, latency, per_question = [], {}, {}, {}
@@ -90,10 +122,13 @@ def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes
         scored = [r for r in rows if "mrr@10" in r]
         retrieval[name], latency[name], per_question[name] = by_kind(scored, RETRIEVAL_METRICS), _latency(rows), rows
 
-    answers = {"baseline (first retrieved sentence)": by_kind(
-        _baseline_answers(baselines[0], questions), ("gold_containment", "token_f1", "abstention_recall"))}
-    notes.append("Warta's answer metrics are not reported yet: the answerer is not built (issue 4); "
-                 "the baseline's first-sentence answers are scored so the gap shows once it is.")
+    answer_rows, answer_timings = _warta_answers(warta, questions, _progress("answers") if progress else None)
+    answerer_name = f"warta {warta.answerer.name}"
+    latency[f"{answerer_name} (ask)"] = _latency(answer_timings)
+    per_question[answerer_name] = answer_rows
+    answers = {answerer_name: _answer_breakdown(answer_rows),
+               "baseline (first retrieved sentence)": by_kind(
+                   _baseline_answers(baselines[0], questions), ("gold_containment", "token_f1", "abstention_recall"))}
     if claims is not None:
         notes.append(f"{len(claims)} claims validated; claim verdicts are scored once the fact checker "
                      "exists (issue 6).")

@@ -1,4 +1,4 @@
-"""Command line: python -m rag index | search | download (contracts in DESIGN.md).
+"""Command line: python -m rag index | search | ask | download (contracts in DESIGN.md).
 
 Results go to stdout (JSON with --json); progress and problems to stderr, errors as one line
 with a non-zero exit status.
@@ -33,6 +33,14 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--k", type=int, default=None, help="passages to return (default 5)")
     search.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="retrieval mode (default hybrid)")
     search.add_argument("--json", action="store_true", help="print JSON (DESIGN.md)")
+
+    ask = commands.add_parser("ask", parents=[common], help="answer a question from the corpus, with citations")
+    ask.add_argument("question", nargs="?", help="the question (or use --batch)")
+    ask.add_argument("--batch", type=Path, help='JSONL file of {"id", "question"}; one JSON line out per line')
+    ask.add_argument("--lang", choices=("auto", "id", "en"), default="auto", help="answer language (default: the question's)")
+    ask.add_argument("--k", type=int, default=None, help="passages to retrieve (default 5)")
+    ask.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="retrieval mode (default hybrid)")
+    ask.add_argument("--json", action="store_true", help="print JSON (DESIGN.md)")
 
     download = commands.add_parser("download", parents=[common], help="fetch the default models into the local cache")
     download.add_argument("--generator-model", help="generator model id (env WARTA_GENERATOR_MODEL)")
@@ -105,30 +113,50 @@ def _print_hits(result: dict) -> None:
               f"\n    {text[:300]}{'…' if len(text) > 300 else ''}")
 
 
-def _search(args) -> int:
-    if (args.query is None) == (args.batch is None):
-        raise WartaError("give either a QUERY or --batch FILE.jsonl")
-    if args.query is not None and not args.query.strip():
-        raise WartaError("the query is empty")
+def _run_one_or_batch(args, text, run, show) -> int:
+    """One query (printed by `show` or as JSON), or a --batch file: one JSON line per line in."""
+    if (text is None) == (args.batch is None):
+        raise WartaError(f"give either a {'QUERY' if args.command == 'search' else 'QUESTION'} or --batch FILE.jsonl")
+    if text is not None and not text.strip():
+        raise WartaError(f"the {'query' if args.command == 'search' else 'question'} is empty")
     from rag.pipeline import Warta
 
     warta = Warta.open(_settings(args))
-    if args.query is not None:
-        result = warta.search(args.query, query_id=None)
-        if args.json:
-            print(json.dumps(result, ensure_ascii=False))
-        else:
-            _print_hits(result)
+    if text is not None:
+        result = run(warta, text, None)
+        print(json.dumps(result, ensure_ascii=False)) if args.json else show(result)
         return 0
     failures = 0
-    for number, query_id, text, error in _read_batch(args.batch):
+    for number, item_id, item, error in _read_batch(args.batch):
         if error:
             failures += 1
             print(f"warta: {error}", file=sys.stderr)
-            print(json.dumps({"id": query_id, "line": number, "error": error}, ensure_ascii=False))
+            print(json.dumps({"id": item_id, "line": number, "error": error}, ensure_ascii=False))
             continue
-        print(json.dumps(warta.search(text, query_id=query_id), ensure_ascii=False), flush=True)
+        print(json.dumps(run(warta, item, item_id), ensure_ascii=False), flush=True)
     return 1 if failures else 0
+
+
+def _search(args) -> int:
+    return _run_one_or_batch(args, args.query, lambda w, q, i: w.search(q, query_id=i), _print_hits)
+
+
+def _print_answer(result: dict) -> None:
+    print(result["answer"])
+    for c in result["citations"]:
+        print(f"[{c['n']}] {c['title']} — {c['source'] or 'no outlet named'}, {c['date'] or 'no date'} "
+              f"({c['chunk_id']}, characters {c['start']}–{c['end']})")
+    if result["abstained"]:
+        for p in result["passages"][:3]:
+            print(f"  · {p['title']}: {' '.join(p['text'].split())[:160]}…")
+    mode = result["mode"]
+    print(f"\n{mode['answerer']} answer, {mode['retrieval']} retrieval"
+          f"{' (model-free: ' + mode['reason'] + ')' if mode['reason'] else ''}, {result['timings_ms']['total']:.0f} ms")
+
+
+def _ask(args) -> int:
+    lang = None if args.lang == "auto" else args.lang
+    return _run_one_or_batch(args, args.question, lambda w, q, i: w.ask(q, lang=lang).to_json(i), _print_answer)
 
 
 def _download(args) -> int:
@@ -147,7 +175,7 @@ def _download(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"index": _index, "search": _search, "download": _download}
+    handlers = {"index": _index, "search": _search, "ask": _ask, "download": _download}
     try:
         return handlers[args.command](args)
     except WartaError as e:

@@ -3,14 +3,15 @@
 Lower-casing (NFKC case-fold), numbers written one way, function words of both languages
 dropped, then Snowball stemming (PyStemmer): Indonesian for Indonesian text, English for
 English text. A question may be in either language and ask about either, so a question's words
-are stemmed both ways and both forms are searched.
+are stemmed both ways and both forms are searched, with the glossary's translations.
 
 >>> passage_terms("Kawasan industri Biotown diproyeksikan 700.000 unit", "id")
 ['kawas', 'industr', 'biotown', 'proyeksi', '700000', 'unit']
->>> sorted(query_terms("Who is the President Director of MiLab?"))
-['director', 'milab', 'presid', 'president', 'rector']
+>>> sorted(query_terms("Who is the Director of MiLab?"))
+['director', 'milab', 'rector', 'rektur']
 
-('rector' is "director" through the Indonesian stemmer, which strips the prefix di-; such a
+('rector' is "director" through the Indonesian stemmer, which strips the prefix di-, and 'rektur'
+the glossary's "direktur" the same way, as Indonesian passages are stemmed; such a
 form rarely matches anything, while the right one always does.)
 """
 from __future__ import annotations
@@ -89,8 +90,21 @@ def passage_terms(text: str, lang: str, stemmer: str = "snowball") -> list[str]:
     return stem(words(text), lang, stemmer)
 
 
-def query_terms(text: str, stemmer: str = "snowball") -> list[str]:
-    """Terms of a question, stemmed in both languages (duplicates removed, order kept)."""
+def query_term_sets(text: str, stemmer: str = "snowball") -> list[set[str]]:
+    """For each word of a question, the terms that stand for it in a passage of either language:
+    its Indonesian and English stems, and the stems of its glossary translations (rag.glossary).
+    """
+    from rag.glossary import translations
+
     tokens = words(text)
-    both = [t for pair in zip(stem(tokens, "id", stemmer), stem(tokens, "en", stemmer)) for t in pair]
-    return list(dict.fromkeys(both))
+    sets = [set(pair) for pair in zip(stem(tokens, "id", stemmer), stem(tokens, "en", stemmer))]
+    for position, size, target, lang in translations(tokens):
+        translated = set(stem([w for w in target if w not in stopwords.ALL], lang, stemmer))
+        for i in range(position, position + size):
+            sets[i] |= translated
+    return sets
+
+
+def query_terms(text: str, stemmer: str = "snowball") -> list[str]:
+    """Terms of a question: every word's set from `query_term_sets`, flattened, each once."""
+    return list(dict.fromkeys(t for terms in query_term_sets(text, stemmer) for t in sorted(terms)))

@@ -44,6 +44,12 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    # Abstain unless a retrieved sentence covers this share of the question's words (IDF-weighted):
+    # (sentence in the question's language, in the other language). Set by `python -m eval.calibrate`
+    # on the benchmark's unanswerable questions (README, "Benchmark").
+    abstain_thresholds: tuple = (0.55, 0.5)
+    # Longer questions are cut to this many characters, and the answer says so.
+    max_question_chars: int = 1000
     embed_batch_size: int = 32
     lock_timeout_s: float = 600.0
     host: str = "127.0.0.1"
@@ -67,6 +73,8 @@ class Settings:
             )
         if self.top_k < 1:
             raise ConfigError(f"k must be at least 1, got {self.top_k}")
+        if len(self.abstain_thresholds) != 2 or not all(0 <= t <= 1 for t in self.abstain_thresholds):
+            raise ConfigError(f"abstain thresholds {self.abstain_thresholds} must be two numbers in [0, 1]")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port {self.port} is not between 1 and 65535")
 

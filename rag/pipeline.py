@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import cached_property
 from typing import Callable
 
 from rag.builder import build_index, staleness
@@ -16,7 +17,9 @@ from rag.config import Settings
 from rag.corpus import Corpus, load_corpus
 from rag.embedding import Embedder, load_embedder
 from rag.errors import CorpusError, IndexInvalid, ModelUnavailable
+from rag.answer import Answer
 from rag.language import detect_language
+from rag.messages import say
 from rag.retrieval import Retriever
 from rag.store import IndexStore, LoadedIndex
 
@@ -118,3 +121,45 @@ class Warta:
         timings["total"] = round((time.perf_counter() - started) * 1000, 3)
         return {"id": query_id, "query": query, "lang": detect_language(query), "mode": mode_info,
                 "passages": [hit.to_json() for hit in hits], "timings_ms": timings}
+
+    @cached_property
+    def term_weights(self):
+        from rag.evidence import TermWeights
+
+        return TermWeights(self.index.passages)
+
+    @cached_property
+    def answerer(self):
+        from rag.extractive import ExtractiveAnswerer
+
+        return ExtractiveAnswerer(self.term_weights, tuple(self.settings.abstain_thresholds))
+
+    def prepare_question(self, question: str) -> tuple[str, list[str]]:
+        """The question as it will be answered, and notices about what was changed."""
+        if question is None or not question.strip():
+            raise ValueError("the question is empty")
+        question = question.strip()
+        notices = []
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            question = question[:limit]
+            notices.append(say("trimmed", detect_language(question), limit=limit))
+        return question, notices
+
+    def ask(self, question: str, lang: str | None = None, k: int | None = None, mode: str | None = None) -> Answer:
+        """Answer from the corpus in the question's language (or `lang`), or abstain."""
+        started = time.perf_counter()
+        question, notices = self.prepare_question(question)
+        lang = lang or detect_language(question)
+        timings: dict = {}
+        mode_info = {**self.mode(mode), "answerer": self.answerer.name, "generator": None}
+        hits = self.retriever.retrieve(question, k or self.settings.top_k, mode_info["requested"], timings)
+        timings["retrieve"] = round((time.perf_counter() - started) * 1000, 3)
+        t = time.perf_counter()
+        result = self.answerer.answer(question, lang, hits)
+        timings["answer"] = round((time.perf_counter() - t) * 1000, 3)
+        timings["total"] = round((time.perf_counter() - started) * 1000, 3)
+        if result is None:
+            return Answer(question, lang, say("abstain", lang), True, [], hits, mode_info, timings, notices=notices)
+        text, citations = result
+        return Answer(question, lang, text, False, citations, hits, mode_info, timings, notices=notices)

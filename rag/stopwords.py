@@ -22,7 +22,7 @@ further had has have having he her here hers him his how i if in into is it its 
 just me more most my no nor not now of off on once only or other our ours out over own same
 she should so some such than that the their theirs them then there these they this those
 through to too under until up very was we were what when where which while who whom why
-will with would you your yours whose
+will with would you your yours whose many much name kind type according
 """.split())
 
 # Words that exist in both lists would be no cue for the language of a question.

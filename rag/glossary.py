@@ -1,0 +1,165 @@
+"""A small Indonesian–English glossary of news, health and economy words, for cross-lingual
+lexical search (dictionary-based query translation): a question's words are searched in the other
+language too, so "ekspor" finds "exports" and "cooperation" finds "kerja sama".
+
+General vocabulary of the field, not the corpus's sentences; names and numbers need no
+translation. Multi-word entries are matched on consecutive words.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+# Indonesian -> English; each side may list variants separated by "|".
+PAIRS = """
+ekspor|mengekspor|diekspor=export|exports|exported|exporting
+impor|mengimpor|diimpor=import|imports|imported
+obat|obat-obatan=medicine|medicines|drug|drugs
+vaksin=vaccine|vaccines
+farmasi=pharmaceutical|pharmaceuticals|pharma
+industri=industry|industrial
+kerja sama|kerjasama|kolaborasi=cooperation|collaboration|partnership|collaborate
+bidang=area|areas|field|fields|sector
+kawasan=area|zone|estate|region
+pabrik=plant|factory|facility|facilities
+fasilitas=facility|facilities
+produksi|memproduksi|diproduksi=production|produce|produced|producing|manufacturing|manufacture
+kapasitas=capacity
+unit=unit|units
+juta=million
+miliar=billion
+triliun=trillion
+ribu=thousand
+persen=percent|percentage
+tahun=year|years|annual
+bulan=month|months
+hari=day|days
+pekan|sepekan|minggu=week
+tanggal=date
+pertama=first
+kedua=second
+ketiga=third
+negara=country|countries|nation|nations
+pasar=market|markets
+pangsa pasar=market share
+saham=share|shares|stock
+harga=price|prices
+nilai=value|worth
+investasi=investment|investments|invest
+investor=investor|investors
+pertumbuhan|tumbuh=growth|grow
+ekonomi=economy|economic
+perdagangan=trade
+pemerintah=government
+kementerian=ministry
+menteri=minister
+presiden=president
+direktur=director
+direktur utama|presiden direktur=president director|chief executive|ceo
+kepala=head|chief
+ketua=chairman|chair
+wakil=vice|deputy
+pejabat=official|officials
+perusahaan=company|companies|firm
+badan=agency|body
+lembaga=institution|agency
+universitas=university
+kuliah=lecture
+penelitian|riset=research
+pengembangan|mengembangkan=development|develop|developing
+inovasi|inovatif=innovation|innovative
+teknologi=technology|technologies
+transfer teknologi=technology transfer
+regulasi=regulation|regulations|regulatory
+standar=standard|standards
+sertifikasi|sertifikat=certification|certificate|certifications
+izin|perizinan=licence|license|licensing|permit
+registrasi|pendaftaran=registration
+evaluasi=evaluation
+pengawasan=supervision|oversight|monitoring
+keamanan=safety|security
+mutu|kualitas=quality
+kesehatan=health|healthcare
+ketahanan=resilience|security
+kemandirian|mandiri=independence|self-reliance|self-sufficient
+pasien=patient|patients
+penyakit=disease|diseases
+terapi=therapy|therapies|treatment
+pengobatan=treatment
+stroke=stroke
+sel=cell|cells
+gen=gene|genes
+bahan baku=raw material|raw materials|ingredient|ingredients
+herbal=herbal
+tradisional=traditional
+alat kesehatan=medical device|medical devices
+uji klinik|uji klinis=clinical trial|clinical trials
+kunjungan=visit
+kunjungan kerja=working visit
+pertemuan=meeting
+simposium=symposium
+seminar=seminar
+lokakarya=workshop|workshops
+kesepakatan|perjanjian=agreement
+nota kesepahaman=memorandum of understanding|mou
+menandatangani|ditandatangani=sign|signed
+kota=city
+ibu kota=capital
+provinsi=province
+kedutaan=embassy
+duta besar=ambassador
+diplomasi=diplomacy
+hubungan=relations|relationship
+bilateral=bilateral
+sumber daya manusia=human resources|human resource
+tenaga kerja=workforce|labour|labor
+tiongkok|china=china|chinese
+korea selatan=south korea
+korea=korea|korean
+jepang=japan
+amerika serikat=united states
+eropa=europe|european
+asia tenggara=southeast asia
+indonesia=indonesia|indonesian
+dibuka|membuka|peluncuran=launch|opened|opening
+dihadiri|hadir=attended|attend|present
+mengunjungi=visited|visit
+dipimpin|memimpin=led|lead
+berbasis=based
+proyeksi|diproyeksikan=projected|projection
+target|menargetkan=target|aims
+mencapai=reach|reached
+""".strip().splitlines()
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[dict, dict]:
+    id_to_en: dict[tuple, set] = {}
+    en_to_id: dict[tuple, set] = {}
+    for line in PAIRS:
+        left, right = line.split("=")
+        ids = [tuple(v.split()) for v in left.split("|")]
+        ens = [tuple(v.split()) for v in right.split("|")]
+        for i in ids:
+            id_to_en.setdefault(i, set()).update(ens)
+        for e in ens:
+            en_to_id.setdefault(e, set()).update(ids)
+    return id_to_en, en_to_id
+
+
+def translations(tokens: list[str]) -> list[tuple[int, int, tuple[str, ...], str]]:
+    """(position, words matched, translated words, language of the translation) for every match.
+
+    >>> [m for m in translations(["kerja", "sama", "ekspor"]) if m[2] == ("cooperation",)]
+    [(0, 2, ('cooperation',), 'en')]
+    """
+    id_to_en, en_to_id = _tables()
+    found = []
+    for i in range(len(tokens)):
+        for size in (3, 2, 1):
+            key = tuple(tokens[i:i + size])
+            if len(key) < size:
+                continue
+            for table, lang in ((id_to_en, "en"), (en_to_id, "id")):
+                for target in table.get(key, ()):
+                    found.append((i, size, target, lang))
+    return found
