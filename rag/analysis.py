@@ -98,10 +98,9 @@ def query_term_sets(text: str, stemmer: str = "snowball") -> list[set[str]]:
 
     tokens = words(text)
     sets = [set(pair) for pair in zip(stem(tokens, "id", stemmer), stem(tokens, "en", stemmer))]
-    for position, size, target, lang in translations(tokens):
-        translated = set(stem([w for w in target if w not in stopwords.ALL], lang, stemmer))
-        for i in range(position, position + size):
-            sets[i] |= translated
+    for position, _, target, lang in translations(tokens):
+        # A phrase's translation joins its first word only: each source word still counts once.
+        sets[position] |= set(stem([w for w in target if w not in stopwords.ALL], lang, stemmer))
     return sets
 
 

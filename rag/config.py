@@ -47,7 +47,7 @@ class Settings:
     # Abstain unless a retrieved sentence covers this share of the question's words (IDF-weighted):
     # (sentence in the question's language, in the other language). Set by `python -m eval.calibrate`
     # on the benchmark's unanswerable questions (README, "Benchmark").
-    abstain_thresholds: tuple = (0.55, 0.5)
+    abstain_thresholds: tuple = (0.55, 0.4)
     # Longer questions are cut to this many characters, and the answer says so.
     max_question_chars: int = 1000
     embed_batch_size: int = 32

@@ -54,7 +54,6 @@ kementerian=ministry
 menteri=minister
 presiden=president
 direktur=director
-direktur utama|presiden direktur=president director|chief executive|ceo
 kepala=head|chief
 ketua=chairman|chair
 wakil=vice|deputy

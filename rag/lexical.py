@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.analysis import passage_terms, query_terms
+from rag.analysis import passage_terms, query_term_sets
 from rag.chunking import Passage
 
 
@@ -35,12 +35,23 @@ class LexicalIndex:
     def size(self) -> int:
         return int(self._bm25.scores["num_docs"])
 
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage. Each question word counts once: its stems in both
+        languages and its glossary translations are alternatives, and the best-scoring one
+        counts (structured query translation), so a word with many translations does not
+        outweigh one with none."""
+        total = np.zeros(self.size, dtype=np.float32)
+        for terms in dict.fromkeys(frozenset(t) for t in query_term_sets(query, self.stemmer)):
+            ids = self._bm25.get_tokens_ids(sorted(terms))
+            if ids:
+                total += np.max([self._bm25.get_scores_from_ids([i]) for i in ids], axis=0)
+        return total
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """(passage number, BM25 score), best first; passages sharing no term are left out."""
-        ids = self._bm25.get_tokens_ids(query_terms(query, self.stemmer))
-        if not ids:
+        scores = self.scores(query)
+        if not scores.any():
             return []
-        scores = self._bm25.get_scores(ids)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         # Ties broken by passage order so results are the same on every run.
