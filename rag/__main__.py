@@ -20,6 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--index", type=Path, help="index folder (env WARTA_INDEX_DIR)")
     common.add_argument("--embedding-model", help="model id or local directory; 'none' for model-free "
                                                    "(env WARTA_EMBEDDING_MODEL)")
+    common.add_argument("--generator-model", help="generator model id or local directory; 'none' for "
+                                                   "extractive answers (env WARTA_GENERATOR_MODEL)")
     parser = argparse.ArgumentParser(prog="python -m rag", description="Warta: questions and claims "
                                      "about a news corpus, answered from the corpus.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -42,8 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="retrieval mode (default hybrid)")
     ask.add_argument("--json", action="store_true", help="print JSON (DESIGN.md)")
 
-    download = commands.add_parser("download", parents=[common], help="fetch the default models into the local cache")
-    download.add_argument("--generator-model", help="generator model id (env WARTA_GENERATOR_MODEL)")
+    commands.add_parser("download", parents=[common], help="fetch the default models into the local cache")
     return parser
 
 
@@ -55,7 +56,7 @@ def _settings(args):
         overrides["index_dir"] = args.index
     if args.embedding_model is not None:
         overrides["embedding_model"] = model_setting(args.embedding_model)
-    if getattr(args, "generator_model", None) is not None:
+    if args.generator_model is not None:
         overrides["generator_model"] = model_setting(args.generator_model)
     if getattr(args, "k", None) is not None:
         overrides["top_k"] = args.k
@@ -121,7 +122,7 @@ def _run_one_or_batch(args, text, run, show) -> int:
         raise WartaError(f"the {'query' if args.command == 'search' else 'question'} is empty")
     from rag.pipeline import Warta
 
-    warta = Warta.open(_settings(args))
+    warta = Warta.open(_settings(args), with_generator=args.command == "ask")
     if text is not None:
         result = run(warta, text, None)
         print(json.dumps(result, ensure_ascii=False)) if args.json else show(result)

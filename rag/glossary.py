@@ -46,6 +46,14 @@ harga=price|prices
 nilai=value|worth
 investasi=investment|investments|invest
 investor=investor|investors
+asing=foreign
+langsung=direct
+kuartal|triwulan=quarter|q1|q2|q3|q4
+pendapatan=revenue|income
+laba=profit
+penjualan=sales
+karyawan|pegawai=employee|employees|staff
+modal=capital
 pertumbuhan|tumbuh=growth|grow
 ekonomi=economy|economic
 perdagangan=trade
@@ -82,8 +90,7 @@ ketahanan=resilience|security
 kemandirian|mandiri=independence|self-reliance|self-sufficient
 pasien=patient|patients
 penyakit=disease|diseases
-terapi=therapy|therapies|treatment
-pengobatan=treatment
+terapi|pengobatan=therapy|therapies|treatment|treat|treated|treating
 stroke=stroke
 sel=cell|cells
 gen=gene|genes
@@ -102,6 +109,7 @@ kesepakatan|perjanjian=agreement
 nota kesepahaman=memorandum of understanding|mou
 menandatangani|ditandatangani=sign|signed
 kota=city
+wali kota|walikota=mayor
 ibu kota=capital
 provinsi=province
 kedutaan=embassy
@@ -131,18 +139,16 @@ mencapai=reach|reached
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[dict, dict]:
-    id_to_en: dict[tuple, set] = {}
-    en_to_id: dict[tuple, set] = {}
+def _groups() -> dict[tuple, set]:
+    """Each variant -> every (words, language) of its line: translations and spelling variants
+    ("wali kota" meets "walikota" as well as "mayor")."""
+    groups: dict[tuple, set] = {}
     for line in PAIRS:
         left, right = line.split("=")
-        ids = [tuple(v.split()) for v in left.split("|")]
-        ens = [tuple(v.split()) for v in right.split("|")]
-        for i in ids:
-            id_to_en.setdefault(i, set()).update(ens)
-        for e in ens:
-            en_to_id.setdefault(e, set()).update(ids)
-    return id_to_en, en_to_id
+        members = {(tuple(v.split()), "id") for v in left.split("|")} | {(tuple(v.split()), "en") for v in right.split("|")}
+        for words, _ in members:
+            groups.setdefault(words, set()).update(members)
+    return groups
 
 
 def translations(tokens: list[str]) -> list[tuple[int, int, tuple[str, ...], str]]:
@@ -151,14 +157,11 @@ def translations(tokens: list[str]) -> list[tuple[int, int, tuple[str, ...], str
     >>> [m for m in translations(["kerja", "sama", "ekspor"]) if m[2] == ("cooperation",)]
     [(0, 2, ('cooperation',), 'en')]
     """
-    id_to_en, en_to_id = _tables()
+    groups = _groups()
     found = []
     for i in range(len(tokens)):
         for size in (3, 2, 1):
             key = tuple(tokens[i:i + size])
-            if len(key) < size:
-                continue
-            for table, lang in ((id_to_en, "en"), (en_to_id, "id")):
-                for target in table.get(key, ()):
-                    found.append((i, size, target, lang))
+            if len(key) == size:
+                found.extend((i, size, words, lang) for words, lang in sorted(groups.get(key, ())) if words != key)
     return found

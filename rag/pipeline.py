@@ -40,6 +40,18 @@ def open_embedder(settings: Settings) -> tuple[Embedder | None, str | None]:
         return None, str(e)
 
 
+def open_generator(settings: Settings):
+    """(generator, None), or (None, why not): then answers are extractive."""
+    if settings.generator_model is None:
+        return None, "the generator model is turned off (WARTA_GENERATOR_MODEL=none)"
+    from rag.generation import load_generator
+
+    try:
+        return load_generator(settings.generator_model), None
+    except ModelUnavailable as e:
+        return None, str(e)
+
+
 def ensure_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, settings: Settings,
                  report: Report, rebuild: bool = False, model_free_reason: str | None = None) -> LoadedIndex:
     """A verified index that serves this corpus and model, building or updating it if needed."""
@@ -77,8 +89,11 @@ def ensure_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, s
 
 class Warta:
     def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder | None,
-                 model_free_reason: str | None, corpus: Corpus) -> None:
+                 model_free_reason: str | None, corpus: Corpus, generator=None,
+                 generator_reason: str | None = "no generator was loaded") -> None:
         self.settings = settings
+        self.generator = generator
+        self.generator_reason = None if generator is not None else generator_reason
         self.index = index
         self.embedder = embedder
         self.model_free_reason = model_free_reason
@@ -87,7 +102,15 @@ class Warta:
                                    {"dense": settings.dense_weight, "lexical": settings.lexical_weight})
 
     @classmethod
-    def open(cls, settings: Settings, report: Report = report_to_stderr, rebuild: bool = False) -> "Warta":
+    def open(cls, settings: Settings, report: Report = report_to_stderr, rebuild: bool = False,
+             with_generator: bool = False) -> "Warta":
+        """Load models and a verified index once. `with_generator` also loads the language model
+        (slow and large: only for answering)."""
+        generator, generator_reason = None, "no generator was loaded"
+        if with_generator:
+            generator, generator_reason = open_generator(settings)
+            if generator_reason:
+                report(f"extractive answers: {generator_reason}.")
         embedder, reason = open_embedder(settings)
         if reason:
             report(f"model-free mode: {reason}. Retrieval is lexical only.")
@@ -96,7 +119,7 @@ class Warta:
             report(f"skipped {problem}")
         index = ensure_index(IndexStore(settings.index_dir), corpus, embedder, settings, report,
                              rebuild=rebuild, model_free_reason=reason)
-        return cls(settings, index, embedder, reason, corpus)
+        return cls(settings, index, embedder, reason, corpus, generator, generator_reason)
 
     def mode(self, requested: str | None = None) -> dict:
         """What runs, and why when it is not what was asked for."""
@@ -148,18 +171,55 @@ class Warta:
 
     def ask(self, question: str, lang: str | None = None, k: int | None = None, mode: str | None = None) -> Answer:
         """Answer from the corpus in the question's language (or `lang`), or abstain."""
+        for event, value in self.ask_stream(question, lang, k, mode):
+            if event == "answer":
+                return value
+        raise RuntimeError("ask_stream ended without an answer")  # a bug, never expected
+
+    def ask_stream(self, question: str, lang: str | None = None, k: int | None = None, mode: str | None = None):
+        """Yields ("text", text so far) while the answer is written, then ("answer", Answer).
+
+        The extractive evidence check runs first: when no retrieved sentence answers the
+        question, Warta abstains and the generator is never asked (it cannot fill the gap).
+        """
+        from rag.extractive import candidates, select
+
         started = time.perf_counter()
         question, notices = self.prepare_question(question)
         lang = lang or detect_language(question)
         timings: dict = {}
-        mode_info = {**self.mode(mode), "answerer": self.answerer.name, "generator": None}
+        answerer = self.generator or self.answerer
+        mode_info = {**self.mode(mode), "answerer": answerer.name,
+                     "generator": self.generator.model_id if self.generator else None,
+                     "generator_reason": self.generator_reason}
         hits = self.retriever.retrieve(question, k or self.settings.top_k, mode_info["requested"], timings)
         timings["retrieve"] = round((time.perf_counter() - started) * 1000, 3)
         t = time.perf_counter()
-        result = self.answerer.answer(question, lang, hits)
-        timings["answer"] = round((time.perf_counter() - t) * 1000, 3)
-        timings["total"] = round((time.perf_counter() - started) * 1000, 3)
-        if result is None:
-            return Answer(question, lang, say("abstain", lang), True, [], hits, mode_info, timings, notices=notices)
-        text, citations = result
-        return Answer(question, lang, text, False, citations, hits, mode_info, timings, notices=notices)
+
+        def finish(text, abstained, citations, verification=None):
+            timings["answer"] = round((time.perf_counter() - t) * 1000, 3)
+            timings["total"] = round((time.perf_counter() - started) * 1000, 3)
+            return Answer(question, lang, text, abstained, citations, hits, mode_info, timings, verification, notices)
+
+        if not select(candidates(question, hits, self.term_weights), lang, tuple(self.settings.abstain_thresholds)):
+            text = say("abstain", lang)
+            yield "text", text
+            yield "answer", finish(text, True, [])
+            return
+        if self.generator is None:
+            text, citations = self.answerer.answer(question, lang, hits)
+            yield "text", text
+            yield "answer", finish(text, False, citations)
+            return
+        from rag.generation import strip_links
+        from rag.verify import verify
+
+        raw = ""
+        for piece in self.generator.stream(question, lang, hits):
+            if not raw:
+                timings["first_token"] = round((time.perf_counter() - t) * 1000, 3)
+            raw += piece
+            yield "text", strip_links(raw)
+        checked = verify(strip_links(raw), hits, lang, self.term_weights)
+        yield "text", checked.text
+        yield "answer", finish(checked.text, False, checked.citations, checked.summary())

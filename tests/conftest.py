@@ -42,3 +42,22 @@ class Messages(list):
 @pytest.fixture
 def messages() -> Messages:
     return Messages()
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tmp_path_factory) -> Path:
+    """A 2-layer Qwen2-architecture causal LM with a chat template (random weights)."""
+    from tests.tiny_models import build_tiny_causal_lm
+
+    return build_tiny_causal_lm(tmp_path_factory.mktemp("tiny-lm"))
+
+
+@pytest.fixture(scope="session")
+def seed_warta(tmp_path_factory):
+    """The pipeline on the real corpus, model-free (lexical retrieval, extractive answers)."""
+    from rag.config import Settings
+    from rag.pipeline import Warta
+
+    settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("seed") / "index",
+                        embedding_model=None, generator_model=None)
+    return Warta.open(settings, report=lambda message: None)

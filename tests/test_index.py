@@ -132,7 +132,7 @@ def test_damaged_index_is_detected_set_aside_and_rebuilt(dense_settings, message
     aside = [p for p in (dense_settings.index_dir / "builds").iterdir() if ".invalid-" in p.name]
     assert len(aside) == 1 and expected in (aside[0] / "WHY.txt").read_text()
     assert store.load().path == warta.index.path != path
-    assert warta.search("Siapa Direktur Hebei MPA?")["passages"][0]["doc_id"] == "002_d1bf058be705b182"
+    assert warta.search("Siapa Direktur Hebei MPA?", mode="lexical")["passages"][0]["doc_id"] == "002_d1bf058be705b182"
 
 
 def test_missing_build_folder_is_rebuilt(settings, messages):

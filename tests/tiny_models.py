@@ -1,6 +1,7 @@
 """Tiny real models built locally, so tests run Warta's real loading code without the hub.
 
     python -m tests.tiny_models embedding DIR    # builds one from the command line
+    python -m tests.tiny_models causal-lm DIR
 """
 from __future__ import annotations
 
@@ -48,7 +49,42 @@ def build_tiny_embedding_model(target: Path, corpus_dir: Path = ROOT / "corpus",
     return st_dir
 
 
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def build_tiny_causal_lm(target: Path, corpus_dir: Path = ROOT / "corpus", seed: int = 0) -> Path:
+    """A 2-layer Qwen2-architecture causal LM with random weights, a WordPiece tokenizer trained on
+    the corpus and a ChatML chat template, saved in `target`. Real loading, templating and
+    generation code paths; its words are noise."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+    texts = [doc.text for doc in load_corpus(corpus_dir).documents]
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=False)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece()
+    special = ["[PAD]", "[UNK]", "<|im_start|>", "<|im_end|>", "<|endoftext|>"]
+    tokenizer.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=3000, special_tokens=special))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]",
+                                   eos_token="<|im_end|>", bos_token=None, model_max_length=2048)
+    fast.chat_template = CHAT_TEMPLATE
+    fast.save_pretrained(target)
+    torch.manual_seed(seed)
+    config = Qwen2Config(vocab_size=tokenizer.get_vocab_size(), hidden_size=32, intermediate_size=64,
+                         num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
+                         max_position_embeddings=2048, tie_word_embeddings=True,
+                         eos_token_id=fast.eos_token_id, pad_token_id=fast.pad_token_id)
+    Qwen2ForCausalLM(config).save_pretrained(target)
+    return target
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "embedding":
-        sys.exit("usage: python -m tests.tiny_models embedding DIR")
-    print(build_tiny_embedding_model(Path(sys.argv[2])))
+    builders = {"embedding": build_tiny_embedding_model, "causal-lm": build_tiny_causal_lm}
+    if len(sys.argv) != 3 or sys.argv[1] not in builders:
+        sys.exit("usage: python -m tests.tiny_models embedding|causal-lm DIR")
+    print(builders[sys.argv[1]](Path(sys.argv[2])))
