@@ -4,3 +4,22 @@ Importing this package is cheap: torch, transformers, faiss and gradio load only
 functions that need them.
 """
 __version__ = "0.1.0"
+
+
+def ask(question: str, lang: str | None = None, **options):
+    """rag.ask(question) -> rag.answer.Answer, with the settings from the environment.
+
+    The pipeline (models and index) is opened once per process, on the first call.
+    >>> answer = ask("Siapa Direktur Hebei MPA?")      # doctest: +SKIP
+    >>> answer.text, answer.citations[0].quote           # doctest: +SKIP
+    """
+    from rag.pipeline import default_pipeline
+
+    return default_pipeline().ask(question, lang=lang, **options)
+
+
+def search(query: str, **options) -> dict:
+    """rag.search(query) -> the `search --json` object, with the settings from the environment."""
+    from rag.pipeline import default_pipeline
+
+    return default_pipeline().search(query, **options)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Callable
 
 from rag.builder import build_index, staleness
@@ -223,3 +223,11 @@ class Warta:
         checked = verify(strip_links(raw), hits, lang, self.term_weights)
         yield "text", checked.text
         yield "answer", finish(checked.text, False, checked.citations, checked.summary())
+
+
+@lru_cache(maxsize=1)
+def default_pipeline() -> Warta:
+    """The pipeline for the environment's settings, opened once per process (rag.ask, rag.search)."""
+    from rag.config import settings_from_env
+
+    return Warta.open(settings_from_env(), with_generator=True)

@@ -138,3 +138,12 @@ def test_batch_ask(tmp_path):
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [(r["id"], r["abstained"]) for r in lines] == [("a", False), ("b", True)]
     assert "Wang Xiankun" in lines[0]["answer"]
+
+
+def test_package_level_ask(tmp_path):
+    code = ("import rag; a = rag.ask('Siapa Direktur Hebei MPA?'); "
+            "print(a.abstained, 'Fengshan Wang' in a.text, a.mode['answerer'])")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "WARTA_EMBEDDING_MODEL": "none", "WARTA_GENERATOR_MODEL": "none",
+           "WARTA_INDEX_DIR": str(tmp_path / "index")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False True extractive", out.stderr
