@@ -13,6 +13,9 @@ from rag.retrieval import Hit
 from rag.sentences import split_sentences
 
 MAX_SENTENCES = 3
+# Where an article first names what is asked about, it usually says what it is ("Kawasan yang
+# diusulkan bernama Biotown ini ..."): that sentence gets a small edge over later mentions.
+FIRST_MENTION_BONUS = 0.05
 MAX_LIST_ITEMS = 8
 _LIST_ITEM = re.compile(r"\n[ \t]*(?:[-•*–]|\d{1,2}[.)])[ \t]+[^\n]+")
 # A further sentence is quoted only when it scores near the best one.
@@ -33,14 +36,35 @@ def candidates(question: str, hits: list[Hit], weights: TermWeights) -> list[Can
     """Every sentence of the retrieved passages, scored, best first (earlier rank breaks ties)."""
     words = QuestionWords.of(question)
     found = []
+    firsts: dict[str, set[int]] = {}
     for hit in hits:
+        if hit.document.doc_id not in firsts:
+            firsts[hit.document.doc_id] = first_mentions(words, hit.document)
         for s in split_sentences(hit.passage.text, offset=hit.passage.start):
             if _is_heading(s.text):
                 continue
             cov, score = sentence_score(words, s.text, hit.passage.lang, weights)
+            if cov > 0 and any(s.start <= first < s.end for first in firsts[hit.document.doc_id]):
+                score += FIRST_MENTION_BONUS
             # a small prior for the retriever's order, well below one question word's weight
             found.append(Candidate(hit, s.start, s.end, s.text, cov, score + 0.01 / hit.rank))
     return sorted(found, key=lambda c: -c.score)
+
+
+def first_mentions(words: QuestionWords, document) -> set[int]:
+    """Start offsets of the sentences where the document first uses each of the question's words."""
+    from rag.analysis import passage_terms
+
+    starts, pending = set(), set(words.stems)
+    for s in split_sentences(document.text):
+        if not pending:
+            break
+        terms = set(passage_terms(s.text, document.lang))
+        hit = {stems for stems in pending if stems & terms}
+        if hit:
+            starts.add(s.start)
+            pending -= hit
+    return starts
 
 
 def _is_heading(text: str) -> bool:

@@ -14,6 +14,7 @@ from tests.conftest import CORPUS, MISSING_MODEL, ROOT
 
 CASES = [  # (question, a fact the answer must contain)
     ("Siapa Direktur Hebei MPA?", "Fengshan Wang"),
+    ("Apa itu Biotown?", "Kawasan yang diusulkan bernama Biotown"),  # where the article first names it
     ("Who attended MiLab's export launch?", "Ministry of Health"),
     ("Apa saja bidang kerja sama BPOM dengan Korea?", "Pharmaceutical Standardization"),
     ("Berapa unit Dermatix yang diproyeksikan diekspor MiLab ke Tiongkok hingga akhir 2025?", "700,000"),
