@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.answer import Citation, cite
 from rag.evidence import QuestionWords, TermWeights, sentence_score
@@ -51,18 +52,23 @@ def candidates(question: str, hits: list[Hit], weights: TermWeights) -> list[Can
     return sorted(found, key=lambda c: -c.score)
 
 
-def first_mentions(words: QuestionWords, document) -> set[int]:
-    """Start offsets of the sentences where the document first uses each of the question's words."""
+@lru_cache(maxsize=4096)
+def _sentence_terms(document) -> tuple[tuple[int, frozenset], ...]:
+    """(start, analysed terms) of each sentence of a document, computed once per document."""
     from rag.analysis import passage_terms
 
+    return tuple((s.start, frozenset(passage_terms(s.text, document.lang))) for s in split_sentences(document.text))
+
+
+def first_mentions(words: QuestionWords, document) -> set[int]:
+    """Start offsets of the sentences where the document first uses each of the question's words."""
     starts, pending = set(), set(words.stems)
-    for s in split_sentences(document.text):
+    for start, terms in _sentence_terms(document):
         if not pending:
             break
-        terms = set(passage_terms(s.text, document.lang))
         hit = {stems for stems in pending if stems & terms}
         if hit:
-            starts.add(s.start)
+            starts.add(start)
             pending -= hit
     return starts
 
@@ -120,11 +126,18 @@ class ExtractiveAnswerer:
         self.weights = weights
         self.thresholds = thresholds
 
+    def select(self, question: str, lang: str, hits: list[Hit]) -> list[Candidate]:
+        """The sentences to quote; [] means the corpus does not answer (abstain)."""
+        return select(candidates(question, hits, self.weights), lang, self.thresholds)
+
     def answer(self, question: str, lang: str, hits: list[Hit]) -> tuple[str, list[Citation]] | None:
         """(answer text with [n] markers, citations), or None to abstain."""
-        chosen = [with_list(c) for c in select(candidates(question, hits, self.weights), lang, self.thresholds)]
-        if not chosen:
-            return None
+        chosen = self.select(question, lang, hits)
+        return self.compose(chosen, lang) if chosen else None
+
+    def compose(self, chosen: list[Candidate], lang: str) -> tuple[str, list[Citation]]:
+        """The answer text quoting `chosen` (lists whole), framed in `lang`."""
+        chosen = [with_list(c) for c in chosen]
         citations = [cite(n, c.hit, c.start, c.end, c.text) for n, c in enumerate(chosen, start=1)]
         lines = [say("corpus_says", lang)]
         for citation, c in zip(citations, chosen):

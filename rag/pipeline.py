@@ -182,8 +182,6 @@ class Warta:
         The extractive evidence check runs first: when no retrieved sentence answers the
         question, Warta abstains and the generator is never asked (it cannot fill the gap).
         """
-        from rag.extractive import candidates, select
-
         started = time.perf_counter()
         question, notices = self.prepare_question(question)
         lang = lang or detect_language(question)
@@ -201,13 +199,14 @@ class Warta:
             timings["total"] = round((time.perf_counter() - started) * 1000, 3)
             return Answer(question, lang, text, abstained, citations, hits, mode_info, timings, verification, notices)
 
-        if not select(candidates(question, hits, self.term_weights), lang, tuple(self.settings.abstain_thresholds)):
+        chosen = self.answerer.select(question, lang, hits)
+        if not chosen:
             text = say("abstain", lang)
             yield "text", text
             yield "answer", finish(text, True, [])
             return
         if self.generator is None:
-            text, citations = self.answerer.answer(question, lang, hits)
+            text, citations = self.answerer.compose(chosen, lang)
             yield "text", text
             yield "answer", finish(text, False, citations)
             return
