@@ -69,44 +69,49 @@ def _finish(path: Path, rows: list[dict], problems: list[str], what: str) -> lis
     return rows
 
 
-def load_questions(path: Path) -> list[dict]:
-    """Questions as dicts; `_where` records file:line for later messages."""
+def _load(path: Path, what: str, check) -> list[dict]:
+    """Records of a JSONL benchmark file that pass `check(record, where, problems)`."""
     problems, rows = [], []
     for where, record, error in _records(path):
         if error:
             problems.append(error)
             continue
         before = len(problems)
-        _check(record, "id", str, where, problems, non_empty=True)
-        _check(record, "question", str, where, problems, non_empty=True)
-        _check(record, "lang", str, where, problems, choices=LANGS)
-        _check(record, "answers", list, where, problems)
-        _check(record, "evidence", list, where, problems)
-        _check(record, "answerable", bool, where, problems)
-        _check(record, "kind", str, where, problems, non_empty=True)
-        _check(record, "gold_passage_ids", list, where, problems, required=False)
-        if len(problems) == before and record["answerable"]:
-            if not record["answers"]:
-                problems.append(f'{where}: field "answers" is empty on an answerable question')
-            if not record["evidence"] and not record.get("gold_passage_ids"):
-                problems.append(f'{where}: an answerable question needs "evidence" or "gold_passage_ids"')
+        check(record, where, problems)
         if len(problems) == before:
             rows.append({**record, "_where": where})
-    return _finish(path, rows, problems, "questions")
+    return _finish(path, rows, problems, what)
+
+
+def _check_question(record: dict, where: str, problems: list[str]) -> None:
+    before = len(problems)
+    _check(record, "id", str, where, problems, non_empty=True)
+    _check(record, "question", str, where, problems, non_empty=True)
+    _check(record, "lang", str, where, problems, choices=LANGS)
+    _check(record, "answers", list, where, problems)
+    _check(record, "evidence", list, where, problems)
+    _check(record, "answerable", bool, where, problems)
+    _check(record, "kind", str, where, problems, non_empty=True)
+    _check(record, "gold_passage_ids", list, where, problems, required=False)
+    if len(problems) == before and record["answerable"]:
+        if not record["answers"]:
+            problems.append(f'{where}: field "answers" is empty on an answerable question')
+        if not record["evidence"] and not record.get("gold_passage_ids"):
+            problems.append(f'{where}: an answerable question needs "evidence" or "gold_passage_ids"')
+
+
+def _check_claim(record: dict, where: str, problems: list[str]) -> None:
+    _check(record, "id", str, where, problems, non_empty=True)
+    _check(record, "claim", str, where, problems, non_empty=True)
+    _check(record, "lang", str, where, problems, choices=LANGS)
+    _check(record, "verdict", str, where, problems, choices=VERDICTS)
+    _check(record, "evidence", list, where, problems)
+
+
+def load_questions(path: Path) -> list[dict]:
+    """Questions as dicts; `_where` records file:line for later messages."""
+    return _load(path, "questions", _check_question)
 
 
 def load_claims(path: Path) -> list[dict]:
-    problems, rows = [], []
-    for where, record, error in _records(path):
-        if error:
-            problems.append(error)
-            continue
-        before = len(problems)
-        _check(record, "id", str, where, problems, non_empty=True)
-        _check(record, "claim", str, where, problems, non_empty=True)
-        _check(record, "lang", str, where, problems, choices=LANGS)
-        _check(record, "verdict", str, where, problems, choices=VERDICTS)
-        _check(record, "evidence", list, where, problems)
-        if len(problems) == before:
-            rows.append({**record, "_where": where})
-    return _finish(path, rows, problems, "claims")
+    return _load(path, "claims", _check_claim)

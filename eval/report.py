@@ -30,13 +30,11 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)]
 
 
-def retrieval_table(systems: dict[str, dict]) -> list[str]:
-    rows = []
-    for name, breakdown in systems.items():
-        for kind in _kinds(breakdown):
-            figures = breakdown[kind]
-            rows.append([name, kind, figures["n"], *(_fmt(figures.get(m)) for m in RETRIEVAL_METRICS)])
-    return table(["system", "kind", "n", *(_SHORT[m] for m in RETRIEVAL_METRICS)], rows)
+def metric_table(systems: dict[str, dict], metrics, label: str) -> list[str]:
+    """One row per system and kind, one column per metric."""
+    rows = [[name, kind, breakdown[kind]["n"], *(_fmt(breakdown[kind].get(m)) for m in metrics)]
+            for name, breakdown in systems.items() for kind in _kinds(breakdown)]
+    return table([label, "kind", "n", *(_SHORT[m] for m in metrics)], rows)
 
 
 def comparison_table(systems: dict[str, dict], ours: str, baseline: str) -> list[str]:
@@ -51,15 +49,6 @@ def comparison_table(systems: dict[str, dict], ours: str, baseline: str) -> list
             cells += [_fmt(x), _fmt(y), diff]
         rows.append(cells)
     return table(["kind", "n", f"R@5 {ours}", "R@5 baseline", "Δ", f"MRR {ours}", "MRR baseline", "Δ"], rows)
-
-
-def answer_table(systems: dict[str, dict]) -> list[str]:
-    rows = []
-    for name, breakdown in systems.items():
-        for kind in _kinds(breakdown):
-            figures = breakdown[kind]
-            rows.append([name, kind, figures["n"], *(_fmt(figures.get(m)) for m in ANSWER_METRICS)])
-    return table(["answerer", "kind", "n", *(_SHORT[m] for m in ANSWER_METRICS)], rows)
 
 
 def latency_table(latency: dict[str, dict]) -> list[str]:
@@ -86,12 +75,12 @@ def render(report: dict) -> str:
     out += ["", "## Retrieval (answerable questions)", "",
             "A passage is relevant when it contains an evidence snippet (whitespace- and quote-normalised) "
             "or belongs to a gold document; Recall@k is the share of a question's evidence found in the top k.", ""]
-    out += retrieval_table(report["retrieval"])
+    out += metric_table(report["retrieval"], RETRIEVAL_METRICS, "system")
     if report.get("comparison"):
         ours, baseline = report["comparison"]
         out += ["", f"## {ours} against the {baseline}", ""] + comparison_table(report["retrieval"], ours, baseline)
     if report.get("answers"):
-        out += ["", "## Answers", ""] + answer_table(report["answers"])
+        out += ["", "## Answers", ""] + metric_table(report["answers"], ANSWER_METRICS, "answerer")
     if report.get("claims"):
         out += ["", "## Claims", ""] + claims_table(report["claims"])
     out += ["", "## Latency", ""] + latency_table(report["latency"])

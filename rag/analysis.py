@@ -7,8 +7,8 @@ are stemmed both ways and both forms are searched, with the glossary's translati
 
 >>> passage_terms("Kawasan industri Biotown diproyeksikan 700.000 unit", "id")
 ['kawas', 'industr', 'biotown', 'proyeksi', '700000', 'unit']
->>> sorted(query_terms("Who is the Director of MiLab?"))
-['director', 'milab', 'rector', 'rektur']
+>>> [sorted(t) for t in query_term_sets("Who is the Director of MiLab?")]
+[['director', 'rector', 'rektur'], ['milab']]
 
 ('rector' is "director" through the Indonesian stemmer, which strips the prefix di-, and 'rektur'
 the glossary's "direktur" the same way, as Indonesian passages are stemmed; such a
@@ -103,7 +103,3 @@ def query_term_sets(text: str, stemmer: str = "snowball") -> list[set[str]]:
         sets[position] |= set(stem([w for w in target if w not in stopwords.ALL], lang, stemmer))
     return sets
 
-
-def query_terms(text: str, stemmer: str = "snowball") -> list[str]:
-    """Terms of a question: every word's set from `query_term_sets`, flattened, each once."""
-    return list(dict.fromkeys(t for terms in query_term_sets(text, stemmer) for t in sorted(terms)))

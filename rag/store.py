@@ -46,11 +46,6 @@ class LoadedIndex:
     lexical: LexicalIndex
     dense: DenseIndex | None
 
-    @property
-    def embedding_model(self) -> str | None:
-        embedding = self.manifest.get("embedding")
-        return embedding["model"] if embedding else None
-
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
