@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets Warta up on a fresh machine: a virtual environment in .venv with the pinned dependencies.
 #   bash setup.sh          runtime dependencies (requirements.txt)
-#   bash setup.sh --test   and the test-only ones (requirements-test.txt)
+#   bash setup.sh --test   and the test-only ones (requirements-test.txt), plus Debian's chromium
+#                          for the browser tests
 set -euo pipefail
 cd "$(dirname "$0")"
 requirements=requirements.txt
@@ -10,3 +11,10 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+  echo "setup: installing Debian's chromium for the browser tests" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi

@@ -10,18 +10,12 @@ import json
 import sys
 from pathlib import Path
 
-from rag.config import RETRIEVAL_MODES, model_setting, settings_from_env
+from rag.config import RETRIEVAL_MODES, setting_flags, settings_from_args
 from rag.errors import WartaError
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--corpus", type=Path, help="corpus folder or .jsonl file (env WARTA_CORPUS_DIR)")
-    common.add_argument("--index", type=Path, help="index folder (env WARTA_INDEX_DIR)")
-    common.add_argument("--embedding-model", help="model id or local directory; 'none' for model-free "
-                                                   "(env WARTA_EMBEDDING_MODEL)")
-    common.add_argument("--generator-model", help="generator model id or local directory; 'none' for "
-                                                   "extractive answers (env WARTA_GENERATOR_MODEL)")
+    common = setting_flags()
     parser = argparse.ArgumentParser(prog="python -m rag", description="Warta: questions and claims "
                                      "about a news corpus, answered from the corpus.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -49,20 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(args):
-    overrides = {}
-    if args.corpus is not None:
-        overrides["corpus_dir"] = args.corpus
-    if args.index is not None:
-        overrides["index_dir"] = args.index
-    if args.embedding_model is not None:
-        overrides["embedding_model"] = model_setting(args.embedding_model)
-    if args.generator_model is not None:
-        overrides["generator_model"] = model_setting(args.generator_model)
-    if getattr(args, "k", None) is not None:
-        overrides["top_k"] = args.k
-    if getattr(args, "mode", None) is not None:
-        overrides["retrieval_mode"] = args.mode
-    return settings_from_env().with_overrides(**overrides)
+    return settings_from_args(args)
 
 
 def _index(args) -> int:

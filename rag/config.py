@@ -1,6 +1,7 @@
 """One frozen settings object: flags, else environment variables, else defaults."""
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -54,6 +55,10 @@ class Settings:
     lock_timeout_s: float = 600.0
     host: str = "127.0.0.1"
     port: int = 7860
+    # Web server: questions waiting beyond this get "busy, try again" at once instead of a hang;
+    # answers run one at a time (two cores: a second concurrent generation halves both).
+    queue_size: int = 64
+    answer_concurrency: int = 1
 
     def __post_init__(self) -> None:
         if self.retrieval_mode not in RETRIEVAL_MODES:
@@ -75,6 +80,9 @@ class Settings:
             raise ConfigError(f"k must be at least 1, got {self.top_k}")
         if len(self.abstain_thresholds) != 2 or not all(0 <= t <= 1 for t in self.abstain_thresholds):
             raise ConfigError(f"abstain thresholds {self.abstain_thresholds} must be two numbers in [0, 1]")
+        if self.queue_size < 1 or self.answer_concurrency < 1:
+            raise ConfigError(f"queue size {self.queue_size} and answer concurrency {self.answer_concurrency} "
+                              "must be at least 1")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port {self.port} is not between 1 and 65535")
 
@@ -115,3 +123,28 @@ def settings_from_env(env: dict | None = None) -> Settings:
     if env.get("WARTA_PORT"):
         values["port"] = _int_env("WARTA_PORT", base.port)
     return replace(base, **values)
+
+
+def setting_flags() -> argparse.ArgumentParser:
+    """The flags every entry point shares (python -m rag …, python app.py), as a parent parser."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", type=Path, help="corpus folder or .jsonl file (env WARTA_CORPUS_DIR)")
+    common.add_argument("--index", type=Path, help="index folder (env WARTA_INDEX_DIR)")
+    common.add_argument("--embedding-model", help="model id or local directory; 'none' for model-free "
+                                                   "(env WARTA_EMBEDDING_MODEL)")
+    common.add_argument("--generator-model", help="generator model id or local directory; 'none' for "
+                                                   "extractive answers (env WARTA_GENERATOR_MODEL)")
+    return common
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Flags, else environment variables, else defaults."""
+    overrides = {}
+    for flag, field in (("corpus", "corpus_dir"), ("index", "index_dir"), ("k", "top_k"),
+                        ("mode", "retrieval_mode"), ("host", "host"), ("port", "port")):
+        if getattr(args, flag, None) is not None:
+            overrides[field] = getattr(args, flag)
+    for flag, field in (("embedding_model", "embedding_model"), ("generator_model", "generator_model")):
+        if getattr(args, flag, None) is not None:
+            overrides[field] = model_setting(getattr(args, flag))
+    return settings_from_env().with_overrides(**overrides)

@@ -23,3 +23,7 @@ class IndexInvalid(WartaError):
 
 class IndexBusy(WartaError):
     """Another process holds the index build lock."""
+
+
+class NotReady(WartaError):
+    """The pipeline is still being opened (models loading, index being built)."""

@@ -9,8 +9,24 @@ MESSAGES = {
     "unverified": {"en": "(unverified)", "id": "(belum terverifikasi)"},
     "trimmed": {"en": "The question was shortened to its first {limit} characters.",
                 "id": "Pertanyaan dipotong menjadi {limit} karakter pertama."},
+    "sources": {"en": "Sources", "id": "Sumber"},
+    "closest": {"en": "Closest passages (none answers the question)",
+                "id": "Bagian terdekat (tidak ada yang menjawab pertanyaan)"},
+    "empty_question": {"en": "The question is empty: type a question about the corpus.",
+                       "id": "Pertanyaan kosong: tulis pertanyaan tentang isi korpus."},
+    "not_ready": {"en": "The index is being built ({stage}). Please ask again in a moment.",
+                  "id": "Indeks sedang dibangun ({stage}). Silakan bertanya lagi sebentar lagi."},
+    "cannot_start": {"en": "Warta could not start: {error}",
+                     "id": "Warta tidak dapat dimulai: {error}"},
+    "failed": {"en": "This question could not be answered ({error}). The server keeps running; please try again.",
+               "id": "Pertanyaan ini tidak dapat dijawab ({error}). Server tetap berjalan; silakan coba lagi."},
 }
 
 
 def say(key: str, lang: str, **values) -> str:
     return MESSAGES[key][lang].format(**values)
+
+
+def say_both(key: str, **values) -> str:
+    """Indonesian, then English: for when the reader's language is not known."""
+    return f"{say(key, 'id', **values)} / {say(key, 'en', **values)}"

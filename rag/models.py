@@ -43,12 +43,31 @@ def resolve_model(name: str, kind: str) -> Path:
         raise ModelUnavailable(f"{kind} model {name} cannot be found ({e}); {how_to_fix(kind)}") from None
 
 
+def hub_unreachable(timeout: float = 3.0) -> str | None:
+    """Why the Hugging Face hub cannot be reached, or None. One connection attempt, so an offline
+    machine learns it in a second instead of after a minute of the client's retries."""
+    import socket
+    from urllib.parse import urlsplit
+
+    endpoint = urlsplit(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        with socket.create_connection((endpoint.hostname, port), timeout=timeout):
+            return None
+    except OSError as e:
+        return f"cannot reach {endpoint.hostname} ({e.strerror or e})"
+
+
 def download(name: str) -> Path:
     """Fetch `name` into the Hugging Face cache, with a progress bar; return its directory."""
     if Path(name).expanduser().is_dir():
         return Path(name).expanduser()
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
         raise ModelUnavailable(f"cannot download {name}: HF_HUB_OFFLINE is set; unset it to download")
+    unreachable = hub_unreachable()
+    if unreachable:
+        raise ModelUnavailable(f"cannot download {name}: {unreachable}; check the internet connection, or copy "
+                               "the model folder to this machine and point the WARTA_*_MODEL variable at it")
     from huggingface_hub import HfApi, snapshot_download
 
     try:

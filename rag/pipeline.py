@@ -133,6 +133,13 @@ class Warta:
                 "model_free": self.retriever.embedder is None, "reason": why,
                 "index": self.index.path.name}
 
+    def answer_mode(self, requested: str | None = None) -> dict:
+        """mode() plus how answers are written (generator, or extractive and why)."""
+        answerer = self.generator or self.answerer
+        return {**self.mode(requested), "answerer": answerer.name,
+                "generator": self.generator.model_id if self.generator else None,
+                "generator_reason": self.generator_reason}
+
     def search(self, query: str, k: int | None = None, mode: str | None = None, query_id: str | None = None) -> dict:
         """The DESIGN.md `search --json` object for one query."""
         if not query or not query.strip():
@@ -186,10 +193,7 @@ class Warta:
         question, notices = self.prepare_question(question)
         lang = lang or detect_language(question)
         timings: dict = {}
-        answerer = self.generator or self.answerer
-        mode_info = {**self.mode(mode), "answerer": answerer.name,
-                     "generator": self.generator.model_id if self.generator else None,
-                     "generator_reason": self.generator_reason}
+        mode_info = self.answer_mode(mode)
         hits = self.retriever.retrieve(question, k or self.settings.top_k, mode_info["requested"], timings)
         timings["retrieve"] = round((time.perf_counter() - started) * 1000, 3)
         t = time.perf_counter()

@@ -61,3 +61,40 @@ def seed_warta(tmp_path_factory):
     settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("seed") / "index",
                         embedding_model=None, generator_model=None)
     return Warta.open(settings, report=lambda message: None)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """`python app.py` on the seed corpus plus a hostile article, with both models missing
+    (so the real model-free and extractive fallbacks serve it)."""
+    from tests.app_server import corpus_with_hostile_document, start_app
+
+    workdir = tmp_path_factory.mktemp("app")
+    corpus = corpus_with_hostile_document(workdir / "corpus")
+    server = start_app(workdir, corpus, MISSING_MODEL, MISSING_MODEL)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def lm_app_server(tmp_path_factory, tiny_model, tiny_lm):
+    """`python app.py` with the tiny embedding model and the tiny causal LM (answers stream)."""
+    from tests.app_server import start_app
+
+    workdir = tmp_path_factory.mktemp("app-lm")
+    server = start_app(workdir, CORPUS, str(tiny_model), str(tiny_lm))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.app_server import launch_chromium
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()

@@ -73,8 +73,9 @@ def test_locate_chunks_skips_an_earlier_copy_of_repeated_text():
     assert locate_chunks("ab ab ab", ["ab ab", "ab ab"]) == [(0, 5), (3, 8)]
 
 
-def test_importing_chunking_analysis_and_corpus_does_not_load_torch():
-    code = ("import sys, rag.chunking, rag.analysis, rag.corpus, rag.retrieval, rag.store, rag.pipeline; "
+def test_importing_the_library_and_the_app_module_loads_no_heavy_library():
+    code = ("import sys, rag.chunking, rag.analysis, rag.corpus, rag.retrieval, rag.store, rag.pipeline, "
+            "rag.chat_format, rag.service, app; "
             "heavy = [m for m in ('torch', 'transformers', 'faiss', 'gradio', 'sentence_transformers') if m in sys.modules]; "
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

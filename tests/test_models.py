@@ -59,3 +59,21 @@ class _Model:
 def test_prefixes_come_from_the_model_or_the_e5_convention(prompts, model_id, expected):
     found = prompt_prefixes(_Model(prompts), model_id)
     assert (found["query"], found["passage"]) == expected
+
+
+def test_download_says_at_once_when_the_hub_cannot_be_reached(monkeypatch):
+    """No minute of retries: one connection attempt to the endpoint, then a clear message."""
+    import socket
+
+    from rag.models import download, hub_unreachable
+
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        closed_port = listening.getsockname()[1]  # nothing listens there once the block ends
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port}")
+        assert hub_unreachable() is None
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port}")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with pytest.raises(ModelUnavailable, match=r"cannot download intfloat/x: cannot reach 127\.0\.0\.1"):
+        download("intfloat/x")

@@ -1,0 +1,243 @@
+"""python app.py [--host H] [--port P]: the Warta chat page. UI only; rag/ does the work.
+
+The page is served at once while the pipeline opens in the background (loading models,
+building the index when it is missing); the status line shows how far it got.
+
+Secure by default (README, "Security"): bound to 127.0.0.1, no share link, optional login
+(WARTA_USERNAME / WARTA_PASSWORD), the queue is the only way in (api_open=False), no
+monitoring endpoint, corpus and index folders blocked, and a Content-Security-Policy that lets
+the page load nothing from another origin.
+"""
+import argparse
+import os
+import sys
+
+from rag.chat_format import (answer_body, chat_message, empty_sources_panel, escape_markdown,
+                             plain_answer, problem_message, sources_panel, status_line)
+from rag.config import Settings, setting_flags, settings_from_args
+from rag.errors import ConfigError, WartaError
+from rag.service import PipelineService
+
+LANGUAGES = [("Otomatis / Auto", "auto"), ("Bahasa Indonesia", "id"), ("English", "en")]
+EXAMPLES = ["Apa itu Biotown?", "Siapa Direktur Hebei MPA?", "Berapa nilai investasi MiLab?",
+            "Who is the President Director of MiLab?", "What will Kalbe Farma produce?",
+            "Where will the Biotown area be built?"]
+
+# Self only: answers quote the corpus and echo questions, so an image or script that slipped
+# through escaping still could not load or send anything elsewhere. Gradio's front end needs
+# inline scripts and eval (gr.HTML templates), so those stay allowed -- escaping is the first wall.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+                           "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
+                           "connect-src 'self'; media-src 'self' blob:; worker-src 'self' blob:; frame-src 'none'; "
+                           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
+SECURITY_HEADERS = [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                    (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+
+CSS = """
+#warta-status { font-size: .85em; }
+.warta-sources h3 { margin: 0 0 .5em; }
+.warta-source-list { padding-left: 0; list-style: none; }
+.warta-source { margin-bottom: 1em; }
+.warta-source-title { font-weight: 600; }
+.warta-n { color: var(--color-accent); margin-right: .25em; }
+.warta-source-meta { font-size: .85em; opacity: .75; }
+.warta-passage { margin: .4em 0 0; padding-left: .75em; border-left: 3px solid var(--border-color-primary);
+                 font-size: .92em; white-space: pre-wrap; }
+.warta-passage mark { background: #fde68a; color: #111; padding: 0 .1em; }
+"""
+
+
+class SecurityHeaders:
+    """ASGI middleware adding SECURITY_HEADERS to every HTTP response."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def login_from_env(env=os.environ) -> tuple[str, str] | None:
+    """(user, password) when WARTA_USERNAME and WARTA_PASSWORD are both set; None when neither."""
+    user, password = env.get("WARTA_USERNAME", ""), env.get("WARTA_PASSWORD", "")
+    if bool(user) != bool(password):
+        raise ConfigError("set both WARTA_USERNAME and WARTA_PASSWORD to require a login, or neither")
+    return (user, password) if user else None
+
+
+class WartaChatUI:
+    """The chat page around one PipelineService, shared by every session (chat state is per session)."""
+
+    def __init__(self, service: PipelineService) -> None:
+        self.service = service
+        self.demo = None
+
+    def status(self) -> str:
+        state = self.service.state
+        if state == "opening":
+            return f"⏳ **Menyiapkan / Preparing:** {escape_markdown(self.service.stage)}"
+        if state == "failed":
+            return f"⚠️ {escape_markdown(problem_message(self.service.error))}"
+        warta = self.service.pipeline()
+        return status_line(warta.answer_mode(), warta.index.manifest["counts"])
+
+    def _poll_status(self):
+        import gradio as gr
+
+        return self.status(), gr.Timer(active=self.service.state == "opening")
+
+    def respond(self, question: str, history: list, language: str, sources_log: dict):
+        """Streams (chat, sources panel, question box, sources by message) for one question."""
+        import gradio as gr
+
+        history = list(history or [])
+        question = question or ""
+
+        def reply(content: str, panel: str):
+            # The panel is kept under the message's position, so clicking the message shows it again.
+            return (history + [{"role": "assistant", "content": content}], panel,
+                    {**(sources_log or {}), len(history): panel})
+
+        if not question.strip():
+            chat, panel, log = reply(escape_markdown(problem_message(ValueError("the question is empty"))),
+                                     empty_sources_panel())
+            yield chat, panel, "", log
+            return
+        history.append({"role": "user", "content": escape_markdown(question)})
+        yield history, gr.skip(), "", gr.skip()
+        lang = None if language == "auto" else language
+        try:
+            answer = None
+            for event, value in self.service.pipeline().ask_stream(question, lang=lang):
+                if event == "text":
+                    yield history + [{"role": "assistant", "content": answer_body(value)}], gr.skip(), "", gr.skip()
+                else:
+                    answer = value
+            chat, panel, log = reply(chat_message(answer), sources_panel(answer))
+        except Exception as e:  # shown as a chat message, never a stack trace; bugs still go to stderr
+            if not isinstance(e, (WartaError, ValueError)):
+                import traceback
+
+                traceback.print_exc(file=sys.stderr)
+            chat, panel, log = reply(escape_markdown(problem_message(e)), empty_sources_panel())
+        yield chat, panel, "", log
+
+    def ask_api(self, question: str, language: str = "auto") -> str:
+        """Answer a question from the corpus: the answer with [n] markers, then its sources.
+
+        language: "auto" (the question's), "id" or "en".
+        """
+        import gradio as gr
+
+        if language not in ("auto", "id", "en"):
+            raise gr.Error(f"language {language!r} is not one of auto, id, en")
+        try:
+            answer = self.service.pipeline().ask(question or "", lang=None if language == "auto" else language)
+        except (WartaError, ValueError) as e:
+            raise gr.Error(problem_message(e)) from None
+        return plain_answer(answer)
+
+    def create_app(self):
+        import gradio as gr
+
+        with gr.Blocks(title="Warta", analytics_enabled=False) as demo:
+            gr.Markdown("# Warta\nTanya jawab berbasis korpus berita industri farmasi Indonesia · "
+                        "Questions answered from a news corpus on Indonesia's pharmaceutical industry")
+            status = gr.Markdown(self.status(), elem_id="warta-status")
+            sources_log = gr.State({})
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Percakapan / Conversation", elem_id="warta-chat", height=520,
+                                         sanitize_html=True, render_markdown=True, latex_delimiters=[],
+                                         allow_tags=False, buttons=[], feedback_options=None,
+                                         placeholder="Tanyakan dalam Bahasa Indonesia atau English. "
+                                                     "Klik sebuah jawaban untuk melihat sumbernya. / "
+                                                     "Ask in Indonesian or English. Click an answer to see its sources.")
+                    question = gr.Textbox(label="Pertanyaan / Question", elem_id="warta-question", lines=1,
+                                          max_lines=6, placeholder="Contoh / e.g. Apa itu Biotown?",
+                                          submit_btn="Tanya / Ask")
+                    with gr.Row():
+                        language = gr.Radio(LANGUAGES, value="auto", label="Bahasa jawaban / Answer language",
+                                            elem_id="warta-language", scale=3)
+                        new_chat = gr.Button("Percakapan baru / New chat", elem_id="warta-new-chat", scale=1)
+                    gr.Examples(EXAMPLES, inputs=[question], label="Contoh pertanyaan / Example questions",
+                                api_visibility="private")
+                with gr.Column(scale=2):
+                    sources = gr.HTML(empty_sources_panel(), elem_id="warta-sources")
+            timer = gr.Timer(1.0, active=self.service.state == "opening")
+
+            timer.tick(self._poll_status, None, [status, timer], api_visibility="private",
+                       concurrency_limit=None, show_progress="hidden")
+            demo.load(self._poll_status, None, [status, timer], api_visibility="private",
+                      concurrency_limit=None, show_progress="hidden")
+            question.submit(self.respond, [question, chatbot, language, sources_log],
+                            [chatbot, sources, question, sources_log], api_visibility="private",
+                            concurrency_id="answer", show_progress="minimal")
+            def show_sources(log: dict, selected: gr.SelectData):
+                """The sources panel of the assistant message that was clicked."""
+                panel = (log or {}).get(selected.index)
+                return panel if panel is not None else gr.skip()
+
+            chatbot.select(show_sources, [sources_log], [sources], api_visibility="private",
+                           concurrency_limit=None, show_progress="hidden")
+            new_chat.click(lambda: ([], empty_sources_panel(), "", {}), None,
+                           [chatbot, sources, question, sources_log], api_visibility="private",
+                           concurrency_limit=None, show_progress="hidden")
+            chatbot.clear(lambda: (empty_sources_panel(), {}), None, [sources, sources_log],
+                          api_visibility="private", concurrency_limit=None, show_progress="hidden")
+            gr.api(self.ask_api, api_name="ask", concurrency_id="answer")
+        return demo
+
+    def launch(self, settings: Settings, login: tuple[str, str] | None = None, **launch_options):
+        """Serve the page; blocks until stopped (unless prevent_thread_lock=True)."""
+        from starlette.middleware import Middleware
+
+        self.demo = demo = self.create_app()
+        demo.queue(api_open=False, max_size=settings.queue_size,
+                   default_concurrency_limit=settings.answer_concurrency)
+        blocked = [str(settings.corpus_dir.resolve()), str(settings.index_dir.resolve())]
+        return demo.launch(server_name=settings.host, server_port=settings.port, share=False, auth=login,
+                           enable_monitoring=False, footer_links=["api"], run_history=False,
+                           mcp_server=False, pwa=False, ssr_mode=False, show_error=False, strict_cors=True,
+                           blocked_paths=blocked, allowed_paths=[], max_file_size="1mb", css=CSS,
+                           app_kwargs={"middleware": [Middleware(SecurityHeaders)]}, **launch_options)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python app.py", parents=[setting_flags()],
+                                     description="Serve the Warta chat page (http://127.0.0.1:7860 by default).")
+    parser.add_argument("--host", help="address to listen on (env WARTA_HOST; default 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, help="port (env WARTA_PORT; default 7860)")
+    args = parser.parse_args(argv)
+    # Gradio would otherwise report usage to, and check versions against, servers outside.
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    try:
+        settings = settings_from_args(args)
+        login = login_from_env()
+    except WartaError as e:
+        print(f"warta: error: {e}", file=sys.stderr)
+        return 1
+    service = PipelineService(settings).start()
+    ui = WartaChatUI(service)
+    try:
+        _, url, _ = ui.launch(settings, login, prevent_thread_lock=True, quiet=True)
+        print(f"Warta is serving on {url} (Ctrl+C stops it)", file=sys.stderr, flush=True)
+        ui.demo.block_thread()
+    except OSError as e:  # the port is taken, or the address cannot be bound
+        print(f"warta: error: cannot serve on {settings.host}:{settings.port}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The real `python app.py` server: the /ask endpoint through gradio_client, and its defences."""
+import json
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tests.app_server import free_port
+
+
+def fetch(url: str, data: dict | None = None, headers: dict | None = None):
+    """(status, headers, body) without raising on HTTP errors."""
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode("utf-8", "replace")
+
+
+@pytest.fixture(scope="module")
+def client(app_server):
+    from gradio_client import Client
+
+    return Client(app_server.url, verbose=False)
+
+
+def test_serves_on_localhost_only_and_says_why_it_is_model_free(app_server):
+    assert app_server.url.startswith("http://127.0.0.1:")
+    output = app_server.output()
+    assert "model-free mode: embedding model warta-tests/no-such-model" in output
+    assert "extractive answers: generator model warta-tests/no-such-model" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("question, expected, sources_heading", [
+    ("Siapa Direktur Hebei MPA?", "Fengshan Wang", "Sumber:"),
+    ("Who is the President Director of MiLab?", "Idham Hamzah", "Sources:"),
+])
+def test_ask_answers_with_citations_in_the_question_language(client, question, expected, sources_heading):
+    text = client.predict(question, api_name="/ask")
+    answer, _, sources = text.partition(f"\n\n{sources_heading}\n")
+    assert expected in answer and "[1]" in answer
+    first_source = sources.splitlines()[0]
+    assert first_source.startswith("[1] ") and '"' in first_source  # title, then the quoted passage
+
+
+def test_ask_language_overrides_detection(client):
+    text = client.predict("Siapa Direktur Hebei MPA?", "en", api_name="/ask")
+    assert text.startswith("The corpus says:") and "Fengshan Wang" in text
+
+
+@pytest.mark.parametrize("question, language, message", [
+    ("   ", "auto", "The question is empty"),
+    ("Apa itu Biotown?", "fr", "language 'fr' is not one of auto, id, en"),
+])
+def test_ask_refuses_bad_input_with_a_message(client, question, language, message):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match=message):
+        client.predict(question, language, api_name="/ask")
+    assert "Fengshan" in client.predict("Siapa Direktur Hebei MPA?", api_name="/ask")  # still serving
+
+
+def test_only_ask_is_a_public_endpoint(client):
+    assert set(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == {"/ask"}
+
+
+@pytest.mark.parametrize("route", ["gradio_api/run/ask", "gradio_api/api/ask", "run/ask"])
+def test_direct_post_that_skips_the_queue_is_refused(app_server, route):
+    status, _, body = fetch(app_server.url + route, {"data": ["Siapa Direktur Hebei MPA?", "auto"]})
+    assert status in (404, 405), body
+    assert "Fengshan" not in body
+
+
+def test_pages_forbid_loading_from_other_origins_and_monitoring_is_off(app_server):
+    status, headers, _ = fetch(app_server.url)
+    assert status == 200
+    policy = headers["content-security-policy"]
+    for directive in ("default-src 'self'", "img-src 'self' data: blob:", "connect-src 'self'", "frame-src 'none'"):
+        assert directive in policy
+    assert headers["x-content-type-options"] == "nosniff"
+    for route in ("monitoring", "gradio_api/monitoring", "monitoring/summary"):
+        assert fetch(app_server.url + route)[0] in (403, 404)
+
+
+def test_corpus_index_and_system_files_are_not_served(app_server):
+    manifests = list(app_server.index.glob("builds/*/manifest.json"))
+    assert manifests
+    targets = [str(next(app_server.corpus.glob("*.txt"))), str(manifests[0]), "/etc/passwd"]
+    for target in targets:
+        for route in (f"gradio_api/file={target}", f"file={target}",
+                      f"gradio_api/file={urllib.parse.quote(target, safe='')}",
+                      "gradio_api/file=" + str(app_server.corpus) + "/..%2f..%2f..%2fetc/passwd"):
+            status, _, body = fetch(app_server.url + route)
+            assert status in (403, 404), (route, status)
+            assert "root:" not in body and "Biotown" not in body
+
+
+def test_while_the_index_builds_questions_get_a_message_not_an_error(settings, tmp_path):
+    """A real server whose pipeline is still opening (held until the test lets it finish)."""
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    from app import WartaChatUI
+    from rag.pipeline import Warta
+    from rag.service import PipelineService
+
+    release = threading.Event()
+
+    def slow_open(settings, report, with_generator):
+        report("Embedding 58 passages")
+        release.wait(60)
+        return Warta.open(settings, report=report, with_generator=with_generator)
+
+    settings = settings.with_overrides(port=free_port())
+    service = PipelineService(settings, report=lambda message: None, opener=slow_open).start()
+    ui = WartaChatUI(service)
+    _, url, _ = ui.launch(settings, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(url, verbose=False)
+        with pytest.raises(AppError, match=r"The index is being built \(Embedding 58 passages\)"):
+            client.predict("Siapa Direktur Hebei MPA?", api_name="/ask")
+        chat = list(ui.respond("Siapa Direktur Hebei MPA?", [], "auto", {}))[-1][0]
+        assert "Indeks sedang dibangun" in chat[-1]["content"]
+        assert "Menyiapkan" in ui.status()
+        release.set()
+        assert service.wait(60) and service.state == "ready"
+        assert "Fengshan Wang" in client.predict("Siapa Direktur Hebei MPA?", api_name="/ask")
+    finally:
+        release.set()
+        ui.demo.close()
+
+
+def test_login_from_env_needs_both_values():
+    from app import login_from_env
+    from rag.errors import ConfigError
+
+    assert login_from_env({}) is None
+    assert login_from_env({"WARTA_USERNAME": "redaksi", "WARTA_PASSWORD": "rahasia"}) == ("redaksi", "rahasia")
+    with pytest.raises(ConfigError, match="set both WARTA_USERNAME and WARTA_PASSWORD"):
+        login_from_env({"WARTA_USERNAME": "redaksi"})

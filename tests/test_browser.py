@@ -1,0 +1,150 @@
+"""A journalist's session in a real browser: Debian's Chromium, driven by Playwright, against
+the real `python app.py`. Screenshots are saved under the test's output folder."""
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from rag.corpus import load_corpus
+from tests.app_server import ROOT
+
+BOT = "#warta-chat [data-testid='bot']"
+SCREENSHOTS = ROOT / "test-output"
+
+
+def title_of(prefix: str, corpus=ROOT / "corpus") -> str:
+    """The title Warta gives the seed article whose file name starts with `prefix`."""
+    return next(d.title for d in load_corpus(corpus).documents if d.doc_id.startswith(prefix))
+
+
+@pytest.fixture
+def page(browser, app_server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.requests = []
+    page.on("request", lambda request: page.requests.append(request.url))
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(app_server.url)
+    page.wait_for_selector("#warta-status :text('Indeks / Index')", timeout=30000)
+    yield page
+    context.close()
+
+
+def ask(page, question: str, until: str) -> str:
+    """Type the question, press Enter, wait until the newest answer contains `until` (a part
+    only the finished message has); that answer's text."""
+    before = page.locator(BOT).count()
+    page.fill("#warta-question textarea", question)
+    page.keyboard.press("Enter")
+    page.wait_for_function("([selector, before, until]) => { const bots = document.querySelectorAll(selector);"
+                           " return bots.length > before && bots[bots.length - 1].innerText.includes(until); }",
+                           arg=[BOT, before, until], timeout=30000)
+    return page.locator(BOT).last.inner_text()
+
+
+def save_screenshot(page, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    shutil.copy(path, SCREENSHOTS / name)  # a stable place to look at after a run (git-ignored)
+    return path
+
+
+def test_journalist_asks_in_indonesian_and_english_and_checks_the_sources(page, tmp_path):
+    answer = ask(page, "Siapa Direktur Hebei MPA?", until="Sumber:")
+    assert "Fengshan Wang" in answer and "[1]" in answer
+    panel = page.inner_text("#warta-sources")
+    assert title_of("002_") in panel and "Sumber" in panel
+    assert "Fengshan Wang" in page.inner_text("#warta-sources mark")
+
+    answer = ask(page, "Who is the President Director of MiLab?", until="Sources:")
+    assert "Idham Hamzah" in answer and "[1]" in answer
+    assert title_of("000_") in page.inner_text("#warta-sources")
+    assert "Idham Hamzah" in page.inner_text("#warta-sources mark")
+    assert save_screenshot(page, tmp_path, "chat-id-en.png").stat().st_size > 10_000
+
+    # Clicking the earlier answer brings its sources back.
+    page.locator(BOT).first.click()
+    page.wait_for_function(f"document.querySelector('#warta-sources').innerText.includes({title_of('002_')!r})")
+
+    assert {urlsplit(url).netloc for url in page.requests} == {urlsplit(page.url).netloc}
+
+
+def test_language_selector_overrides_detection_and_new_chat_clears(page):
+    page.get_by_label("English").check()
+    answer = ask(page, "Siapa Direktur Hebei MPA?", until="Sources:")
+    assert answer.startswith("The corpus says") and "Fengshan Wang" in answer
+    page.click("#warta-new-chat")
+    page.wait_for_function(f"document.querySelectorAll(\"{BOT}\").length === 0")
+    assert "Sumber / Sources" in page.inner_text("#warta-sources")
+
+
+def test_empty_question_gets_a_friendly_message(page):
+    answer = ask(page, "   ", until="The question is empty")
+    assert "Pertanyaan kosong" in answer and "The question is empty" in answer
+
+
+def test_hostile_question_and_corpus_stay_inert_and_nothing_loads_from_elsewhere(page, tmp_path):
+    hostile_question = ('<img src=x onerror="window.__pwned=\'q\'"> <script>window.__pwned=1</script> '
+                        'Berapa dosis vaksin Zembla Farma? ![x](http://evil.example/q.png) '
+                        '[klik](javascript:window.__pwned=2)')
+    answer = ask(page, hostile_question, until="Sumber:")
+    assert "5 juta dosis" in answer
+    # The markup is shown as text, not run and not dropped.
+    assert '<img src="http://evil.example/pixel.png"' in answer and "![logo](http://evil.example/logo.png)" in answer
+    assert "<script>window.__pwned=1</script>" in page.locator("#warta-chat [data-testid='user']").last.inner_text()
+    panel = page.inner_text("#warta-sources")
+    assert 'Zembla Farma <img src="http://evil.example/title.png"' in panel
+    answer = ask(page, "Siapa direktur Zembla Farma?", until="Sumber:")
+    assert "Budi" in answer and "<iframe" in answer
+    save_screenshot(page, tmp_path, "hostile.png")
+
+    assert page.evaluate("window.__pwned") is None
+    assert page.dialogs == []
+    for selector in ("#warta-chat img", "#warta-chat iframe", "#warta-chat svg[onload]", "#warta-chat script",
+                     "#warta-sources img", "#warta-sources a[href^='javascript']", "#warta-chat a[href*='evil']"):
+        assert page.locator(selector).count() == 0, selector
+    origins = {urlsplit(url).netloc for url in page.requests if not url.startswith(("data:", "blob:"))}
+    assert origins == {urlsplit(page.url).netloc}, origins
+
+
+# Counts, as they arrive, the partial results in the event streams the page reads (Gradio's
+# client reads its server-sent events through fetch).
+COUNT_STREAMED_PARTIALS = """
+window.__partials = [];
+const originalFetch = window.fetch;
+window.fetch = async (...args) => {
+    const response = await originalFetch(...args);
+    const url = String(args[0] instanceof Request ? args[0].url : args[0]);
+    if (!url.includes('/queue/data') || !response.body) return response;
+    const [forPage, forCount] = response.body.tee();
+    (async () => {
+        const reader = forCount.getReader(), decoder = new TextDecoder();
+        for (;;) {
+            const {done, value} = await reader.read();
+            if (done) break;
+            const n = (decoder.decode(value).match(/"process_generating"/g) || []).length;
+            if (n) window.__partials.push([performance.now(), n]);
+        }
+    })();
+    return new Response(forPage, {status: response.status, statusText: response.statusText, headers: response.headers});
+};
+"""
+
+
+def test_answers_stream_in(browser, lm_app_server):
+    """With a generator the answer reaches the page piece by piece. (A tiny random LM: its words
+    are noise, so the verifier marks them unverified; this test is about streaming, not content.)"""
+    page = browser.new_page()
+    page.add_init_script(COUNT_STREAMED_PARTIALS)
+    page.goto(lm_app_server.url)
+    page.wait_for_selector("#warta-status :text('Indeks / Index')", timeout=30000)
+    assert "generatif / generative" in page.inner_text("#warta-status")
+    final = ask(page, "Siapa Direktur Hebei MPA?", until="(belum terverifikasi)")
+    arrivals = page.evaluate("window.__partials")
+    # The question echoed, then the growing answer: separate network chunks, not one batch.
+    assert sum(n for _, n in arrivals) >= 3 and len({round(t) for t, _ in arrivals}) >= 3, arrivals
+    assert final.endswith("(belum terverifikasi)")  # the verifier ran on the finished text
+    page.close()
