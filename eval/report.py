@@ -58,10 +58,15 @@ def latency_table(latency: dict[str, dict]) -> list[str]:
 
 
 def claims_table(claims: dict) -> list[str]:
+    """Accuracy per language, then a confusion matrix for each language and for all claims."""
     lines = table(["lang", "n", "accuracy"], [[lang, v["n"], _fmt(v["accuracy"])] for lang, v in claims["by_lang"].items()])
-    matrix = claims["confusion"]
-    verdicts = list(matrix)
-    lines += ["", *table(["expected \\ predicted", *verdicts], [[e, *(matrix[e][p] for p in verdicts)] for e in verdicts])]
+    for lang, scores in claims["by_lang"].items():
+        matrix = scores.get("confusion", claims["confusion"] if lang == "all" else None)
+        if matrix is None:
+            continue
+        verdicts = list(matrix)
+        lines += ["", f"{lang}:", "", *table([f"expected \\ predicted", *verdicts],
+                                              [[e, *(matrix[e][p] for p in verdicts)] for e in verdicts])]
     return lines
 
 

@@ -94,6 +94,24 @@ def _answer_breakdown(rows: list[dict]) -> dict:
     return breakdown
 
 
+def score_claims(warta, claims: list[dict], progress=None) -> tuple[dict, list[dict]]:
+    """Accuracy and confusion matrix of the fact checker's verdicts, overall and per language."""
+    from eval.metrics import accuracy, confusion_matrix
+
+    rows = []
+    for claim in (progress(claims) if progress else claims):
+        verdict = warta.check(claim["claim"])
+        rows.append({"id": claim["id"], "lang": claim["lang"], "expected": claim["verdict"],
+                     "predicted": verdict.verdict, "rule": verdict.rule, "confidence": verdict.confidence,
+                     "timings_ms": verdict.timings_ms})
+    groups = {"all": rows} | {lang: [r for r in rows if r["lang"] == lang] for lang in sorted({r["lang"] for r in rows})}
+    scores = {name: {"n": len(group),
+                     "accuracy": accuracy([r["expected"] for r in group], [r["predicted"] for r in group]),
+                     "confusion": confusion_matrix([r["expected"] for r in group], [r["predicted"] for r in group])}
+              for name, group in groups.items()}
+    return {"by_lang": scores, "confusion": scores["all"]["confusion"]}, rows
+
+
 def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes: tuple[str, ...],
                   questions_file: str, progress: bool = True) -> dict:
     notes, retrieval, latency, per_question = [], {}, {}, {}
@@ -129,9 +147,10 @@ def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes
     answers = {answerer_name: _answer_breakdown(answer_rows),
                "baseline (first retrieved sentence)": by_kind(
                    _baseline_answers(baselines[0], questions), ("gold_containment", "token_f1", "abstention_recall"))}
+    claim_scores = None
     if claims is not None:
-        notes.append(f"{len(claims)} claims validated; claim verdicts are scored once the fact checker "
-                     "exists (issue 6).")
+        claim_scores, per_question["claims"] = score_claims(warta, claims, _progress("claims") if progress else None)
+        latency["warta check"] = _latency(per_question["claims"])
     ours = next((n for n in ("warta hybrid", "warta lexical", "warta dense") if n in retrieval), None)
     baseline_name = "baseline lexical" if ours != "warta dense" else "baseline dense"
     embedding = warta.index.manifest.get("embedding")
@@ -148,7 +167,7 @@ def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes
         "retrieval": retrieval,
         "comparison": [ours, baseline_name] if ours and baseline_name in retrieval else None,
         "answers": answers,
-        "claims": None,
+        "claims": claim_scores,
         "latency": latency,
         "per_question": per_question,
     }

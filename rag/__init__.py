@@ -23,3 +23,10 @@ def search(query: str, **options) -> dict:
     from rag.pipeline import default_pipeline
 
     return default_pipeline().search(query, **options)
+
+
+def check(claim: str, **options):
+    """rag.check(claim) -> rag.verdict.Verdict: supported, contradicted or not_found, with evidence."""
+    from rag.pipeline import default_pipeline
+
+    return default_pipeline().check(claim, **options)

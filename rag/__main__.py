@@ -1,4 +1,4 @@
-"""Command line: python -m rag index | search | ask | download (contracts in DESIGN.md).
+"""Command line: python -m rag index | search | ask | check | download (contracts in DESIGN.md).
 
 Results go to stdout (JSON with --json); progress and problems to stderr, errors as one line
 with a non-zero exit status.
@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="retrieval mode (default hybrid)")
     ask.add_argument("--json", action="store_true", help="print JSON (DESIGN.md)")
 
+    check = commands.add_parser("check", parents=[common], help="check a claim against the corpus")
+    check.add_argument("claim", nargs="?", help="the claim (or use --batch)")
+    check.add_argument("--batch", type=Path, help='JSONL file of {"id", "claim"}; one JSON line out per line')
+    check.add_argument("--k", type=int, default=None, help="passages to retrieve (at least 8)")
+    check.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="retrieval mode (default hybrid)")
+    check.add_argument("--json", action="store_true", help="print JSON (DESIGN.md)")
+
     commands.add_parser("download", parents=[common], help="fetch the default models into the local cache")
     return parser
 
@@ -59,8 +66,8 @@ def _index(args) -> int:
     return 0
 
 
-def _read_batch(path: Path):
-    """(line number, id, question or None, error or None) for each non-empty line."""
+def _read_batch(path: Path, field: str = "question"):
+    """(line number, id, question (or claim) or None, error or None) for each non-empty line."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as e:
@@ -76,9 +83,9 @@ def _read_batch(path: Path):
         if not isinstance(record, dict):
             yield number, None, None, f"{path}:{number}: not a JSON object"
             continue
-        text = record.get("question", record.get("query"))
+        text = record.get(field, record.get("query"))
         if not isinstance(text, str) or not text.strip():
-            yield number, record.get("id"), None, f'{path}:{number}: field "question" is missing or empty'
+            yield number, record.get("id"), None, f'{path}:{number}: field "{field}" is missing or empty'
             continue
         yield number, record.get("id"), text, None
 
@@ -97,19 +104,20 @@ def _print_hits(result: dict) -> None:
 
 def _run_one_or_batch(args, text, run, show) -> int:
     """One query (printed by `show` or as JSON), or a --batch file: one JSON line per line in."""
+    what = {"search": "query", "ask": "question", "check": "claim"}[args.command]
     if (text is None) == (args.batch is None):
-        raise WartaError(f"give either a {'QUERY' if args.command == 'search' else 'QUESTION'} or --batch FILE.jsonl")
+        raise WartaError(f"give either a {what.upper()} or --batch FILE.jsonl")
     if text is not None and not text.strip():
-        raise WartaError(f"the {'query' if args.command == 'search' else 'question'} is empty")
+        raise WartaError(f"the {what} is empty")
     from rag.pipeline import Warta
 
-    warta = Warta.open(_settings(args), with_generator=args.command == "ask")
+    warta = Warta.open(_settings(args), with_generator=args.command in ("ask", "check"))
     if text is not None:
         result = run(warta, text, None)
         print(json.dumps(result, ensure_ascii=False)) if args.json else show(result)
         return 0
     failures = 0
-    for number, item_id, item, error in _read_batch(args.batch):
+    for number, item_id, item, error in _read_batch(args.batch, "claim" if what == "claim" else "question"):
         if error:
             failures += 1
             print(f"warta: {error}", file=sys.stderr)
@@ -141,11 +149,24 @@ def _ask(args) -> int:
     return _run_one_or_batch(args, args.question, lambda w, q, i: w.ask(q, lang=lang).to_json(i), _print_answer)
 
 
+def _print_verdict(result: dict) -> None:
+    print(f"{result['verdict'].upper()} (confidence {result['confidence']:.2f}): {result['explanation']}")
+    for c in result["evidence"]:
+        print(f"[{c['n']}] {c['title']} — {c['source'] or 'no outlet named'}, {c['date'] or 'no date'} "
+              f"({c['chunk_id']}, characters {c['start']}–{c['end']})\n    “{c['quote']}”")
+
+
+def _check(args) -> int:
+    return _run_one_or_batch(args, args.claim, lambda w, c, i: w.check(c).to_json(i), _print_verdict)
+
+
 def _download(args) -> int:
     from rag.models import download
 
     settings = _settings(args)
     wanted = [("embedding", settings.embedding_model), ("generator", settings.generator_model)]
+    if settings.nli_model is not None:
+        wanted.append(("nli", settings.nli_model))
     for kind, name in wanted:
         if name is None:
             print(f"{kind} model: turned off, nothing to download")
@@ -157,7 +178,7 @@ def _download(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"index": _index, "search": _search, "ask": _ask, "download": _download}
+    handlers = {"index": _index, "search": _search, "ask": _ask, "check": _check, "download": _download}
     try:
         return handlers[args.command](args)
     except WartaError as e:

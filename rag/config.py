@@ -31,6 +31,8 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / "index"
     embedding_model: str | None = DEFAULT_EMBEDDING_MODEL
     generator_model: str | None = DEFAULT_GENERATOR_MODEL
+    # Fact checks: an NLI model adds entailment/contradiction scores; off unless set (README, "Fact checks").
+    nli_model: str | None = None
     # Set by `python -m eval.sweep` (README, "Benchmark"): 500 characters without overlap found the
     # most evidence within a 2,000-character context (what a CPU generator can afford) on
     # eval/questions.jsonl; 500 characters is ~125 e5 tokens, one or two news paragraphs.
@@ -118,6 +120,8 @@ def settings_from_env(env: dict | None = None) -> Settings:
         values["embedding_model"] = model_setting(env["WARTA_EMBEDDING_MODEL"])
     if "WARTA_GENERATOR_MODEL" in env:
         values["generator_model"] = model_setting(env["WARTA_GENERATOR_MODEL"])
+    if "WARTA_NLI_MODEL" in env:
+        values["nli_model"] = model_setting(env["WARTA_NLI_MODEL"])
     if env.get("WARTA_HOST"):
         values["host"] = env["WARTA_HOST"]
     if env.get("WARTA_PORT"):
@@ -134,6 +138,8 @@ def setting_flags() -> argparse.ArgumentParser:
                                                    "(env WARTA_EMBEDDING_MODEL)")
     common.add_argument("--generator-model", help="generator model id or local directory; 'none' for "
                                                    "extractive answers (env WARTA_GENERATOR_MODEL)")
+    common.add_argument("--nli-model", help="NLI model id or local directory for fact checks; off unless set "
+                                             "(env WARTA_NLI_MODEL)")
     return common
 
 
@@ -144,7 +150,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
                         ("mode", "retrieval_mode"), ("host", "host"), ("port", "port")):
         if getattr(args, flag, None) is not None:
             overrides[field] = getattr(args, flag)
-    for flag, field in (("embedding_model", "embedding_model"), ("generator_model", "generator_model")):
+    for flag, field in (("embedding_model", "embedding_model"), ("generator_model", "generator_model"),
+                        ("nli_model", "nli_model")):
         if getattr(args, flag, None) is not None:
             overrides[field] = model_setting(getattr(args, flag))
     return settings_from_env().with_overrides(**overrides)

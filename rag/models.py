@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rag.errors import ModelUnavailable
 
-ENV_VARS = {"embedding": "WARTA_EMBEDDING_MODEL", "generator": "WARTA_GENERATOR_MODEL"}
+ENV_VARS = {"embedding": "WARTA_EMBEDDING_MODEL", "generator": "WARTA_GENERATOR_MODEL", "nli": "WARTA_NLI_MODEL"}
 # Formats the loaders here never read: skip them when downloading.
 _SKIPPED_FILES = ["onnx/*", "openvino/*", "*.onnx", "*.h5", "*.msgpack", "*.ot", "tf_model*",
                   "flax_model*", "rust_model*", "coreml/*"]

@@ -40,16 +40,29 @@ def open_embedder(settings: Settings) -> tuple[Embedder | None, str | None]:
         return None, str(e)
 
 
-def open_generator(settings: Settings):
-    """(generator, None), or (None, why not): then answers are extractive."""
-    if settings.generator_model is None:
-        return None, "the generator model is turned off (WARTA_GENERATOR_MODEL=none)"
-    from rag.generation import load_generator
-
+def _optional_model(model_id: str | None, off_reason: str, load):
+    """(model, None), or (None, why not) when it is off or cannot be loaded."""
+    if model_id is None:
+        return None, off_reason
     try:
-        return load_generator(settings.generator_model), None
+        return load(model_id), None
     except ModelUnavailable as e:
         return None, str(e)
+
+
+def open_generator(settings: Settings):
+    """(generator, None), or (None, why not): then answers are extractive."""
+    from rag.generation import load_generator
+
+    return _optional_model(settings.generator_model, "the generator model is turned off (WARTA_GENERATOR_MODEL=none)",
+                           load_generator)
+
+
+def open_nli(settings: Settings):
+    """(NLI model, None), or (None, why not): then fact checks rest on the structured comparison."""
+    from rag.nli import load_nli
+
+    return _optional_model(settings.nli_model, "no NLI model is set (WARTA_NLI_MODEL)", load_nli)
 
 
 def ensure_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, settings: Settings,
@@ -90,8 +103,11 @@ def ensure_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, s
 class Warta:
     def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder | None,
                  model_free_reason: str | None, corpus: Corpus, generator=None,
-                 generator_reason: str | None = "no generator was loaded") -> None:
+                 generator_reason: str | None = "no generator was loaded", nli=None,
+                 nli_reason: str | None = "no NLI model was loaded") -> None:
         self.settings = settings
+        self.nli = nli
+        self.nli_reason = None if nli is not None else nli_reason
         self.generator = generator
         self.generator_reason = None if generator is not None else generator_reason
         self.index = index
@@ -104,13 +120,17 @@ class Warta:
     @classmethod
     def open(cls, settings: Settings, report: Report = report_to_stderr, rebuild: bool = False,
              with_generator: bool = False) -> "Warta":
-        """Load models and a verified index once. `with_generator` also loads the language model
-        (slow and large: only for answering)."""
+        """Load models and a verified index once. `with_generator` also loads the language models
+        (slow and large: only for answering and checking): the generator and the NLI model."""
         generator, generator_reason = None, "no generator was loaded"
+        nli, nli_reason = None, "no NLI model was loaded"
         if with_generator:
             generator, generator_reason = open_generator(settings)
             if generator_reason:
                 report(f"extractive answers: {generator_reason}.")
+            nli, nli_reason = open_nli(settings)
+            if nli_reason and settings.nli_model is not None:
+                report(f"fact checks without NLI: {nli_reason}.")
         embedder, reason = open_embedder(settings)
         if reason:
             report(f"model-free mode: {reason}. Retrieval is lexical only.")
@@ -119,7 +139,7 @@ class Warta:
             report(f"skipped {problem}")
         index = ensure_index(IndexStore(settings.index_dir), corpus, embedder, settings, report,
                              rebuild=rebuild, model_free_reason=reason)
-        return cls(settings, index, embedder, reason, corpus, generator, generator_reason)
+        return cls(settings, index, embedder, reason, corpus, generator, generator_reason, nli, nli_reason)
 
     def mode(self, requested: str | None = None) -> dict:
         """What runs, and why when it is not what was asked for."""
@@ -164,10 +184,10 @@ class Warta:
 
         return ExtractiveAnswerer(self.term_weights, tuple(self.settings.abstain_thresholds))
 
-    def prepare_question(self, question: str) -> tuple[str, list[str]]:
-        """The question as it will be answered, and notices about what was changed."""
+    def prepare_question(self, question: str, what: str = "question") -> tuple[str, list[str]]:
+        """The question (or claim) as it will be answered, and notices about what was changed."""
         if question is None or not question.strip():
-            raise ValueError("the question is empty")
+            raise ValueError(f"the {what} is empty")
         question = question.strip()
         notices = []
         limit = self.settings.max_question_chars
@@ -226,6 +246,32 @@ class Warta:
         checked = verify(strip_links(raw), hits, lang, self.term_weights)
         yield "text", checked.text
         yield "answer", finish(checked.text, False, checked.citations, checked.summary())
+
+
+    def check(self, claim: str, k: int | None = None, mode: str | None = None) -> "Verdict":
+        """Whether the corpus supports the claim, contradicts it, or does not say (rag.factcheck)."""
+        from rag.factcheck import citations, compare, judge
+        from rag.verdict import Verdict, explain
+
+        started = time.perf_counter()
+        claim, _ = self.prepare_question(claim, what="claim")
+        lang = detect_language(claim)
+        timings: dict = {}
+        # Wider than for answers: the sentence that contradicts a claim may rank below ones that
+        # merely share its words.
+        hits = self.retriever.retrieve(claim, max(k or self.settings.top_k, 8), mode or self.settings.retrieval_mode, timings)
+        comparisons = compare(claim, hits, self.term_weights)
+        t = time.perf_counter()
+        nli = self.nli.scores([c.text for c in comparisons], claim) if self.nli else None
+        if nli is not None:
+            timings["nli"] = round((time.perf_counter() - t) * 1000, 3)
+        judgement = judge(comparisons, nli)
+        explanation, differences = explain(judgement, lang)
+        timings["total"] = round((time.perf_counter() - started) * 1000, 3)
+        mode_info = {**self.mode(mode), "nli": self.nli.model_id if self.nli else None, "nli_reason": self.nli_reason}
+        return Verdict(claim, lang, judgement.verdict, judgement.confidence, explanation,
+                       citations(judgement) if judgement.reason not in ("off_topic", "unconfirmed") else [],
+                       differences, judgement.reason, nli, mode_info, timings)
 
 
 @lru_cache(maxsize=1)

@@ -118,3 +118,11 @@ def test_dense_search_with_a_local_model_directory(run, tiny_model):
     assert result["mode"]["retrieval"] == "hybrid" and result["mode"]["embedding_model"] == str(tiny_model)
     assert "model-free" not in out.stderr
     assert {"embed", "dense", "lexical", "fuse", "total"} <= set(result["timings_ms"])
+
+
+def test_check_json_on_the_command_line(run):
+    out = run("check", "MiLab projects annual exports of 12 million units by 2030", "--json")
+    result = json.loads(out.stdout)
+    assert result["verdict"] == "contradicted"
+    assert set(result) >= {"id", "claim", "lang", "verdict", "confidence", "explanation", "evidence", "timings_ms"}
+    assert "9.3 million units" in result["evidence"][0]["quote"]

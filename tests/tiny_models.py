@@ -49,6 +49,23 @@ def build_tiny_embedding_model(target: Path, corpus_dir: Path = ROOT / "corpus",
     return st_dir
 
 
+def build_tiny_nli_model(target: Path, tokenizer_dir: Path, seed: int = 0) -> Path:
+    """A 2-layer BERT sequence classifier with entailment/neutral/contradiction labels (random
+    weights), using the tokenizer in `tokenizer_dir`: the real NLI loading and scoring path."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    tokenizer.save_pretrained(target)
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=256, num_labels=3,
+                        id2label={0: "ENTAILMENT", 1: "NEUTRAL", 2: "CONTRADICTION"},
+                        label2id={"ENTAILMENT": 0, "NEUTRAL": 1, "CONTRADICTION": 2})
+    BertForSequenceClassification(config).save_pretrained(target)
+    return target
+
+
 CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
     "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"

@@ -1,0 +1,64 @@
+"""Fact checks on the real corpus, model-free: the structured comparison decides alone."""
+import pytest
+
+
+@pytest.mark.parametrize("claim, lang, verdict", [
+    ("MiLab shipped its first container of Dermatix to China on 4 December 2025.", "en", "supported"),
+    ("Obat NBP telah digunakan oleh lebih dari 40 juta pasien di seluruh dunia.", "id", "supported"),
+    ("MiLab menargetkan ekspor tahunan sebesar 9,3 juta unit pada 2030.", "id", "supported"),  # source in English
+    ("MiLab sudah mengekspor 900.000 unit Dermatix ke Tiongkok", "id", "contradicted"),  # wrong number
+    ("MiLab projects annual exports of 12 million units by 2030.", "en", "contradicted"),  # wrong number
+    ("The Shanghai Health & Life Science Summit 2025 was held on 19 November.", "en", "contradicted"),  # wrong date
+    ("Kalbe Farma will produce HPV vaccines in Indonesia.", "en", "not_found"),
+    ("MiLab berencana membangun pabrik kedua di Batam.", "id", "not_found"),
+    ("Dermatix Ultra will retail in Chinese pharmacies for 150 yuan per tube.", "en", "not_found"),
+    ("Sinovac akan membangun pusat riset vaksin bersama BPOM di Bandung.", "id", "not_found"),
+])
+def test_verdicts_on_the_seed_corpus(seed_warta, claim, lang, verdict):
+    result = seed_warta.check(claim)
+    assert (result.verdict, result.lang) == (verdict, lang), result.explanation
+    documents = {d.doc_id: d.text for d in seed_warta.index.documents.values()}
+    for c in result.evidence:  # evidence is quoted verbatim
+        assert documents[c.doc_id][c.start:c.end] == c.quote
+
+
+def test_a_wrong_figure_is_named_on_both_sides_in_the_claims_language(seed_warta):
+    result = seed_warta.check("MiLab projects annual exports of 12 million units by 2030")
+    assert result.explanation == "The corpus says 9.3 million units [1], the claim says 12 million units."
+    assert "9.3 million units" in result.evidence[0].quote
+    assert result.differences == [{"kind": "number", "claim": "12 million units", "corpus": "9.3 million units"}]
+    result = seed_warta.check("MiLab sudah mengekspor 900.000 unit Dermatix ke Tiongkok")
+    assert result.explanation.startswith("Korpus menyebut 700,000 units [1], klaim menyebut 900.000 unit")
+
+
+def test_not_found_cites_nothing_and_says_so(seed_warta):
+    result = seed_warta.check("Kalbe Farma will produce HPV vaccines in Indonesia.")
+    assert result.evidence == [] and result.explanation == "The corpus does not mention this."
+
+
+def test_empty_claim_is_refused(seed_warta):
+    with pytest.raises(ValueError, match="the claim is empty"):
+        seed_warta.check("  ")
+
+
+def test_an_nli_model_adds_scores_through_the_real_loading_code(tiny_model, tmp_path_factory, settings):
+    """A tiny random NLI model: its scores are noise, so this checks the path, not the judgement."""
+    from rag.pipeline import Warta
+    from tests.tiny_models import build_tiny_nli_model
+
+    nli_dir = build_tiny_nli_model(tmp_path_factory.mktemp("tiny-nli"), tiny_model.parent / "bert")
+    warta = Warta.open(settings.with_overrides(nli_model=str(nli_dir)), report=lambda m: None, with_generator=True)
+    assert warta.nli is not None and warta.nli.labels == ["entailment", "neutral", "contradiction"]
+    result = warta.check("MiLab projects annual exports of 12 million units by 2030")
+    assert result.nli and all(abs(sum(s.values()) - 1) < 1e-3 for s in result.nli)
+    assert result.verdict == "contradicted" and result.rule == "figure"  # a figure conflict outranks NLI
+    assert result.mode["nli"] == str(nli_dir) and "nli" in result.timings_ms
+
+
+def test_a_missing_nli_model_is_named_and_checks_go_on(settings, messages):
+    from rag.pipeline import Warta
+    from tests.conftest import MISSING_MODEL
+
+    warta = Warta.open(settings.with_overrides(nli_model=MISSING_MODEL), report=messages.report, with_generator=True)
+    assert warta.nli is None and any("fact checks without NLI: nli model warta-tests/no-such-model is not in the local cache" in m for m in messages)
+    assert warta.check("MiLab sudah mengekspor 900.000 unit Dermatix ke Tiongkok").verdict == "contradicted"
