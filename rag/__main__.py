@@ -23,30 +23,27 @@ def _parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", parents=[common], help="build or update the index from the corpus")
     index.add_argument("--rebuild", action="store_true", help="build anew even when up to date, re-embedding everything")
 
-    search = commands.add_parser("search", parents=[common], help="find the passages that match a query")
-    search.add_argument("query", nargs="?", help="the query (or use --batch)")
-    search.add_argument("--batch", type=Path, help='JSONL file of {"id", "question"}; one JSON line out per line')
-    search.add_argument("--k", type=int, default=None, help="passages to return (default 5)")
-    search.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="retrieval mode (default hybrid)")
-    search.add_argument("--json", action="store_true", help="print JSON (DESIGN.md)")
-
-    ask = commands.add_parser("ask", parents=[common], help="answer a question from the corpus, with citations")
-    ask.add_argument("question", nargs="?", help="the question (or use --batch)")
-    ask.add_argument("--batch", type=Path, help='JSONL file of {"id", "question"}; one JSON line out per line')
+    _query_command(commands, common, "search", "query", "question", "find the passages that match a query",
+                   "passages to return (default 5)")
+    ask = _query_command(commands, common, "ask", "question", "question",
+                         "answer a question from the corpus, with citations", "passages to retrieve (default 5)")
     ask.add_argument("--lang", choices=("auto", "id", "en"), default="auto", help="answer language (default: the question's)")
-    ask.add_argument("--k", type=int, default=None, help="passages to retrieve (default 5)")
-    ask.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="retrieval mode (default hybrid)")
-    ask.add_argument("--json", action="store_true", help="print JSON (DESIGN.md)")
-
-    check = commands.add_parser("check", parents=[common], help="check a claim against the corpus")
-    check.add_argument("claim", nargs="?", help="the claim (or use --batch)")
-    check.add_argument("--batch", type=Path, help='JSONL file of {"id", "claim"}; one JSON line out per line')
-    check.add_argument("--k", type=int, default=None, help="passages to retrieve (at least 8)")
-    check.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="retrieval mode (default hybrid)")
-    check.add_argument("--json", action="store_true", help="print JSON (DESIGN.md)")
+    _query_command(commands, common, "check", "claim", "claim", "check a claim against the corpus",
+                   "passages to retrieve (at least 8)")
 
     commands.add_parser("download", parents=[common], help="fetch the default models into the local cache")
     return parser
+
+
+def _query_command(commands, common, name: str, positional: str, field: str, help: str, k_help: str):
+    """A subcommand taking one text or a --batch file, with --k, --mode and --json."""
+    command = commands.add_parser(name, parents=[common], help=help)
+    command.add_argument(positional, nargs="?", help=f"the {positional} (or use --batch)")
+    command.add_argument("--batch", type=Path, help=f'JSONL file of {{"id", "{field}"}}; one JSON line out per line')
+    command.add_argument("--k", type=int, default=None, help=k_help)
+    command.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="retrieval mode (default hybrid)")
+    command.add_argument("--json", action="store_true", help="print JSON (DESIGN.md)")
+    return command
 
 
 def _settings(args):

@@ -84,6 +84,12 @@ _LOWER_WORD = re.compile(r"(?<![\w-])[a-z][a-z'-]+")
 
 
 @lru_cache(maxsize=1024)
+def _lower_words(document) -> frozenset:
+    """Words the article writes in lower case: capitalised, they start a sentence, not a name."""
+    return frozenset(_LOWER_WORD.findall(document.text))
+
+
+@lru_cache(maxsize=1024)
 def _article_terms(document) -> frozenset:
     return frozenset(passage_terms(document.text, document.lang))
 
@@ -109,7 +115,7 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights) -> list[Compariso
     figures = extract_quantities(claim)
     subject = QuestionWords.of(_without_figures(claim, figures))
     documents = {hit.document.doc_id: hit.document for hit in hits}
-    common = set(_LOWER_WORD.findall(claim)) | {w for d in documents.values() for w in _LOWER_WORD.findall(d.text)}
+    common = set(_LOWER_WORD.findall(claim)).union(*(_lower_words(d) for d in documents.values()))
     names = claim_names(claim, common)
     name_terms = [set(passage_terms(n, "id")) | set(passage_terms(n, "en")) for n in names]
     claim_negated = bool(_NEGATION.search(claim))

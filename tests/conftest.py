@@ -98,3 +98,23 @@ def browser():
         chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
+
+
+class HeldOpener:
+    """Opens the real pipeline, but only once `release()` is called: a pipeline caught mid-opening."""
+
+    def __init__(self, stage: str) -> None:
+        import threading
+
+        self.stage = stage
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def __call__(self, settings, report, with_generator):
+        from rag.pipeline import Warta
+
+        report(self.stage)
+        self._released.wait(60)
+        return Warta.open(settings, report=report, with_generator=with_generator)

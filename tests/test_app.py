@@ -1,6 +1,5 @@
 """The real `python app.py` server: the /ask endpoint through gradio_client, and its defences."""
 import json
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -106,18 +105,12 @@ def test_while_the_index_builds_questions_get_a_message_not_an_error(settings, t
     from gradio_client.exceptions import AppError
 
     from app import WartaChatUI
-    from rag.pipeline import Warta
     from rag.service import PipelineService
+    from tests.conftest import HeldOpener
 
-    release = threading.Event()
-
-    def slow_open(settings, report, with_generator):
-        report("Embedding 58 passages")
-        release.wait(60)
-        return Warta.open(settings, report=report, with_generator=with_generator)
-
+    opener = HeldOpener("Embedding 58 passages")
     settings = settings.with_overrides(port=free_port())
-    service = PipelineService(settings, report=lambda message: None, opener=slow_open).start()
+    service = PipelineService(settings, report=lambda message: None, opener=opener).start()
     ui = WartaChatUI(service)
     _, url, _ = ui.launch(settings, prevent_thread_lock=True, quiet=True)
     try:
@@ -127,11 +120,11 @@ def test_while_the_index_builds_questions_get_a_message_not_an_error(settings, t
         chat = list(ui.respond("Siapa Direktur Hebei MPA?", [], "auto", {}))[-1][0]
         assert "Indeks sedang dibangun" in chat[-1]["content"]
         assert "Menyiapkan" in ui.status()
-        release.set()
+        opener.release()
         assert service.wait(60) and service.state == "ready"
         assert "Fengshan Wang" in client.predict("Siapa Direktur Hebei MPA?", api_name="/ask")
     finally:
-        release.set()
+        opener.release()
         ui.demo.close()
 
 

@@ -1,27 +1,18 @@
 """The pipeline opened in the background: not ready, then ready; or failed, and saying why."""
-import threading
-
 import pytest
 
 from rag.errors import CorpusError, NotReady
 from rag.service import PipelineService
+from tests.conftest import HeldOpener
 
 
 def test_not_ready_while_opening_then_the_real_pipeline(settings, messages):
-    from rag.pipeline import Warta
-
-    release = threading.Event()
-
-    def held_open(settings, report, with_generator):
-        report("Chunked 5 documents into 58 passages")
-        release.wait(60)
-        return Warta.open(settings, report=report, with_generator=with_generator)
-
-    service = PipelineService(settings, report=messages.report, opener=held_open).start()
+    opener = HeldOpener("Chunked 5 documents into 58 passages")
+    service = PipelineService(settings, report=messages.report, opener=opener).start()
     with pytest.raises(NotReady, match="Chunked 5 documents into 58 passages"):
         service.pipeline()
     assert service.state == "opening" and not service.wait(0.05)
-    release.set()
+    opener.release()
     assert service.wait(60) and service.state == "ready"
     assert "Fengshan Wang" in service.pipeline().ask("Siapa Direktur Hebei MPA?").text
     assert any(m.startswith("Index ready") for m in messages)
