@@ -1,4 +1,4 @@
-"""python app.py [--host H] [--port P]: the Warta chat page. UI only; rag/ does the work.
+"""python app.py [--host H] [--port P]: the Warta chat page and fact checks. UI only; rag/ does the work.
 
 The page is served at once while the pipeline opens in the background (loading models,
 building the index when it is missing); the status line shows how far it got.
@@ -14,6 +14,7 @@ import sys
 
 from rag.chat_format import (answer_body, chat_message, empty_sources_panel, escape_markdown,
                              plain_answer, problem_message, sources_panel, status_line)
+from rag.check_format import empty_verdict_panel, verdict_panel
 from rag.config import Settings, setting_flags, settings_from_args
 from rag.errors import ConfigError, WartaError
 from rag.service import PipelineService
@@ -22,6 +23,10 @@ LANGUAGES = [("Otomatis / Auto", "auto"), ("Bahasa Indonesia", "id"), ("English"
 EXAMPLES = ["Apa itu Biotown?", "Siapa Direktur Hebei MPA?", "Berapa nilai investasi MiLab?",
             "Who is the President Director of MiLab?", "What will Kalbe Farma produce?",
             "Where will the Biotown area be built?"]
+CLAIM_EXAMPLES = ["MiLab projects annual exports of 12 million units by 2030.",
+                  "Kepala BPOM bertemu Commissioner NMPA Li Li di Shanghai.",
+                  "Obat NBP telah digunakan oleh lebih dari 40 juta pasien di seluruh dunia.",
+                  "Kalbe Farma will produce HPV vaccines in Indonesia."]
 
 # Self only: answers quote the corpus and echo questions, so an image or script that slipped
 # through escaping still could not load or send anything elsewhere. Gradio's front end needs
@@ -44,6 +49,13 @@ CSS = """
 .warta-passage { margin: .4em 0 0; padding-left: .75em; border-left: 3px solid var(--border-color-primary);
                  font-size: .92em; white-space: pre-wrap; }
 .warta-passage mark { background: #fde68a; color: #111; padding: 0 .1em; }
+.warta-badge { display: inline-block; padding: .2em .7em; border-radius: 999px; font-weight: 700; color: #fff; }
+.warta-badge-supported { background: #15803d; }
+.warta-badge-contradicted { background: #b91c1c; }
+.warta-badge-not_found { background: #4b5563; }
+.warta-confidence { margin-left: .5em; font-size: .85em; opacity: .75; }
+.warta-claim { margin: .5em 0; padding-left: .75em; border-left: 3px solid var(--color-accent); }
+mark.warta-diff { background: #fecaca; color: #111; padding: 0 .1em; font-weight: 600; }
 """
 
 
@@ -145,6 +157,27 @@ class WartaChatUI:
             raise gr.Error(problem_message(e)) from None
         return plain_answer(answer)
 
+    def check_panel(self, claim: str) -> str:
+        """The fact-check panel for one claim (or a friendly message why there is none)."""
+        try:
+            return verdict_panel(self.service.pipeline().check(claim or ""))
+        except Exception as e:  # shown on the page, never a stack trace; bugs still go to stderr
+            if not isinstance(e, (WartaError, ValueError)):
+                import traceback
+
+                traceback.print_exc(file=sys.stderr)
+            return empty_verdict_panel(problem_message(e))
+
+    def check_api(self, claim: str) -> dict:
+        """Check a claim against the corpus: supported, contradicted or not_found, with the evidence
+        quoted and what differs (the `python -m rag check --json` object)."""
+        import gradio as gr
+
+        try:
+            return self.service.pipeline().check(claim or "").to_json()
+        except (WartaError, ValueError) as e:
+            raise gr.Error(problem_message(e)) from None
+
     def create_app(self):
         import gradio as gr
 
@@ -153,7 +186,7 @@ class WartaChatUI:
                         "Questions answered from a news corpus on Indonesia's pharmaceutical industry")
             status = gr.Markdown(self.status(), elem_id="warta-status")
             sources_log = gr.State({})
-            with gr.Row(equal_height=False):
+            with gr.Tab("Tanya jawab / Ask", elem_id="warta-ask-tab"), gr.Row(equal_height=False):
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(label="Percakapan / Conversation", elem_id="warta-chat", height=520,
                                          sanitize_html=True, render_markdown=True, latex_delimiters=[],
@@ -172,6 +205,13 @@ class WartaChatUI:
                                 api_visibility="private")
                 with gr.Column(scale=2):
                     sources = gr.HTML(empty_sources_panel(), elem_id="warta-sources")
+            with gr.Tab("Periksa fakta / Fact check", elem_id="warta-check-tab"):
+                claim = gr.Textbox(label="Klaim / Claim", elem_id="warta-claim", lines=1, max_lines=8,
+                                   placeholder="Tempel klaim di sini / Paste a claim here",
+                                   submit_btn="Periksa / Check")
+                gr.Examples(CLAIM_EXAMPLES, inputs=[claim], label="Contoh klaim / Example claims",
+                            api_visibility="private")
+                verdict = gr.HTML(empty_verdict_panel(), elem_id="warta-verdict")
             timer = gr.Timer(1.0, active=self.service.state == "opening")
 
             timer.tick(self._poll_status, None, [status, timer], api_visibility="private",
@@ -193,7 +233,10 @@ class WartaChatUI:
                            concurrency_limit=None, show_progress="hidden")
             chatbot.clear(lambda: (empty_sources_panel(), {}), None, [sources, sources_log],
                           api_visibility="private", concurrency_limit=None, show_progress="hidden")
+            claim.submit(self.check_panel, [claim], [verdict], api_visibility="private", concurrency_id="answer",
+                         show_progress="minimal")
             gr.api(self.ask_api, api_name="ask", concurrency_id="answer")
+            gr.api(self.check_api, api_name="check", concurrency_id="answer")
         return demo
 
     def launch(self, settings: Settings, login: tuple[str, str] | None = None, **launch_options):

@@ -210,6 +210,12 @@ def accuracy(expected: Sequence[str], predicted: Sequence[str]) -> float | None:
     return sum(e == p for e, p in pairs) / len(pairs) if pairs else None
 
 
+def evidence_matches(gold: Sequence[str], quotes: Sequence[str]) -> bool:
+    """Whether a cited quote holds a gold evidence snippet, or lies inside one (normalised)."""
+    quotes = [normalise_text(q) for q in quotes]
+    return any(g in q or q in g for g in map(normalise_text, gold) for q in quotes if q)
+
+
 # --- latency and breakdowns --------------------------------------------------------------------
 def percentile(values: Sequence[float], q: float) -> float | None:
     """Linear-interpolated percentile, q in [0, 100].

@@ -58,8 +58,10 @@ def latency_table(latency: dict[str, dict]) -> list[str]:
 
 
 def claims_table(claims: dict) -> list[str]:
-    """Accuracy per language, then a confusion matrix for each language and for all claims."""
-    lines = table(["lang", "n", "accuracy"], [[lang, v["n"], _fmt(v["accuracy"])] for lang, v in claims["by_lang"].items()])
+    """Accuracy per language (also counting only verdicts that quote the gold evidence), then a
+    confusion matrix for each language and for all claims."""
+    lines = table(["lang", "n", "accuracy", "right verdict and evidence"],
+                  [[lang, v["n"], _fmt(v["accuracy"]), _fmt(v.get("with_evidence"))] for lang, v in claims["by_lang"].items()])
     for lang, scores in claims["by_lang"].items():
         matrix = scores.get("confusion", claims["confusion"] if lang == "all" else None)
         if matrix is None:

@@ -96,17 +96,22 @@ def _answer_breakdown(rows: list[dict]) -> dict:
 
 def score_claims(warta, claims: list[dict], progress=None) -> tuple[dict, list[dict]]:
     """Accuracy and confusion matrix of the fact checker's verdicts, overall and per language."""
-    from eval.metrics import accuracy, confusion_matrix
+    from eval.metrics import accuracy, confusion_matrix, evidence_matches
 
     rows = []
     for claim in (progress(claims) if progress else claims):
         verdict = warta.check(claim["claim"])
+        # A right verdict on the wrong sentence is luck: with gold evidence, the quote must match.
+        cited = [c.quote for c in verdict.evidence]
         rows.append({"id": claim["id"], "lang": claim["lang"], "expected": claim["verdict"],
                      "predicted": verdict.verdict, "rule": verdict.rule, "confidence": verdict.confidence,
-                     "timings_ms": verdict.timings_ms})
+                     "evidence_ok": (verdict.verdict == claim["verdict"]
+                                     and (not claim.get("evidence") or evidence_matches(claim["evidence"], cited))),
+                     "quote": cited[0] if cited else None, "timings_ms": verdict.timings_ms})
     groups = {"all": rows} | {lang: [r for r in rows if r["lang"] == lang] for lang in sorted({r["lang"] for r in rows})}
     scores = {name: {"n": len(group),
                      "accuracy": accuracy([r["expected"] for r in group], [r["predicted"] for r in group]),
+                     "with_evidence": sum(r["evidence_ok"] for r in group) / len(group) if group else None,
                      "confusion": confusion_matrix([r["expected"] for r in group], [r["predicted"] for r in group])}
               for name, group in groups.items()}
     return {"by_lang": scores, "confusion": scores["all"]["confusion"]}, rows
@@ -160,7 +165,9 @@ def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes
         "counts": {"questions": len(questions), "answerable": len(answerable),
                    "documents": len(warta.index.documents), "passages": len(warta.index.passages)},
         "models": (f"embedding {embedding['model']}" if embedding and warta.retriever.embedder
-                   else f"model-free (lexical only): {warta.model_free_reason}"),
+                   else f"model-free (lexical only): {warta.model_free_reason}")
+                  + (f"; claims: NLI {warta.nli.model_id}" if claims and warta.nli else
+                     "; claims: structured comparison only (no NLI model)" if claims else ""),
         "settings": {"chunk_size": warta.settings.chunk_size, "chunk_overlap": warta.settings.chunk_overlap,
                      "stemmer": warta.settings.stemmer, "rrf_k": warta.settings.rrf_k},
         "notes": notes,
@@ -182,6 +189,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--mode", choices=(*MODES, "all"), default="all")
     parser.add_argument("--out", type=Path, default=EVAL_DIR / "out")
     parser.add_argument("--embedding-model", default=None, help="model id or directory; 'none' for model-free")
+    parser.add_argument("--nli-model", default=None, help="NLI model id or directory for the claims (default: "
+                        "WARTA_NLI_MODEL, else none)")
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--chunk-overlap", type=int, default=None)
     parser.add_argument("--stemmer", default=None, help="snowball (default), sastrawi or none")
@@ -196,6 +205,8 @@ def settings_for(args, index_dir: Path):
         overrides["corpus_dir"] = args.corpus
     if args.embedding_model is not None:
         overrides["embedding_model"] = model_setting(args.embedding_model)
+    if getattr(args, "nli_model", None) is not None:
+        overrides["nli_model"] = model_setting(args.nli_model)
     for field in ("chunk_size", "chunk_overlap", "stemmer"):
         if getattr(args, field, None) is not None:
             overrides[field] = getattr(args, field)
@@ -213,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         questions = load_questions(args.questions)
         claims = load_claims(args.claims) if args.claims else None
         with tempfile.TemporaryDirectory(prefix="warta-eval-") as tmp:
-            warta = Warta.open(settings_for(args, Path(tmp) / "index"))
+            warta = Warta.open(settings_for(args, Path(tmp) / "index"), with_nli=bool(claims))
             modes = MODES if args.mode == "all" else (args.mode,)
             result = run_benchmark(warta, questions, claims, modes, str(args.questions))
     except (DatasetError, WartaError) as e:

@@ -108,7 +108,7 @@ def _run_one_or_batch(args, text, run, show) -> int:
         raise WartaError(f"the {what} is empty")
     from rag.pipeline import Warta
 
-    warta = Warta.open(_settings(args), with_generator=args.command in ("ask", "check"))
+    warta = Warta.open(_settings(args), with_generator=args.command == "ask", with_nli=args.command == "check")
     if text is not None:
         result = run(warta, text, None)
         print(json.dumps(result, ensure_ascii=False)) if args.json else show(result)

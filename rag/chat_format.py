@@ -110,7 +110,7 @@ def _distinct_documents(hits: list[Hit]) -> list[Hit]:
     return kept
 
 
-def _esc(text: str | None) -> str:
+def escape_html(text: str | None) -> str:
     return html.escape(text or "", quote=True)
 
 
@@ -122,8 +122,8 @@ def highlighted_passage(citation: Citation, hits: list[Hit]) -> str:
         if p.chunk_id == citation.chunk_id and p.start <= citation.start and citation.end <= p.end:
             before = p.text[:citation.start - p.start]
             after = p.text[citation.end - p.start:]
-            return f"{_esc(before)}<mark>{_esc(citation.quote)}</mark>{_esc(after)}"
-    return f"<mark>{_esc(citation.quote)}</mark>"
+            return f"{escape_html(before)}<mark>{escape_html(citation.quote)}</mark>{escape_html(after)}"
+    return f"<mark>{escape_html(citation.quote)}</mark>"
 
 
 def article_link(url: str | None) -> str:
@@ -131,14 +131,14 @@ def article_link(url: str | None) -> str:
     it opens in a new tab and sends no referrer."""
     if not url or not re.match(r"https?://[^\s\"'<>]+$", url):
         return ""
-    return (f'<a class="warta-link" href="{_esc(url)}" rel="noopener noreferrer nofollow" '
-            f'target="_blank">{_esc(url)}</a>')
+    return (f'<a class="warta-link" href="{escape_html(url)}" rel="noopener noreferrer nofollow" '
+            f'target="_blank">{escape_html(url)}</a>')
 
 
-def _source_item(anchor: str, label: str, title: str, meta: list[str], body: str, url: str | None = None) -> str:
-    meta_html = " · ".join([_esc(m) for m in meta if m] + ([article_link(url)] if article_link(url) else []))
+def source_item(anchor: str, label: str, title: str, meta: list[str], body: str, url: str | None = None) -> str:
+    meta_html = " · ".join([escape_html(m) for m in meta if m] + ([article_link(url)] if article_link(url) else []))
     return (f'<li class="warta-source" id="{anchor}"><div class="warta-source-title">'
-            f'<span class="warta-n">{_esc(label)}</span> {_esc(title)}</div>'
+            f'<span class="warta-n">{escape_html(label)}</span> {escape_html(title)}</div>'
             f'<div class="warta-source-meta">{meta_html}</div>'
             f'<blockquote class="warta-passage">{body}</blockquote></li>')
 
@@ -149,17 +149,17 @@ def sources_panel(answer: Answer) -> str:
     if answer.citations:
         heading = say("sources", answer.lang)
         urls = {h.document.doc_id: h.document.url for h in answer.hits}
-        items = [_source_item(f"warta-source-{c.n}", f"[{c.n}]", c.title, [c.source, c.date, c.chunk_id],
+        items = [source_item(f"warta-source-{c.n}", f"[{c.n}]", c.title, [c.source, c.date, c.chunk_id],
                               highlighted_passage(c, answer.hits), urls.get(c.doc_id)) for c in answer.citations]
     elif answer.hits:
         heading = say("closest", answer.lang)
-        items = [_source_item(f"warta-closest-{h.rank}", f"{h.rank}.", h.document.title,
-                              [h.document.source, h.document.date, h.passage.chunk_id], _esc(h.passage.text),
+        items = [source_item(f"warta-closest-{h.rank}", f"{h.rank}.", h.document.title,
+                              [h.document.source, h.document.date, h.passage.chunk_id], escape_html(h.passage.text),
                               h.document.url)
                  for h in answer.hits]
     else:
         return empty_sources_panel()
-    return (f'<div class="warta-sources"><h3>{_esc(heading)}</h3>'
+    return (f'<div class="warta-sources"><h3>{escape_html(heading)}</h3>'
             f'<ol class="warta-source-list">{"".join(items)}</ol></div>')
 
 
@@ -173,7 +173,7 @@ def problem_message(error: Exception) -> str:
     if isinstance(error, NotReady):
         return say_both("not_ready", stage=str(error))
     if isinstance(error, ValueError) and "empty" in str(error):
-        return say_both("empty_question")
+        return say_both("empty_claim" if "claim" in str(error) else "empty_question")
     first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
     if isinstance(error, WartaError):
         return say_both("cannot_start", error=first_line)

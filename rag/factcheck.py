@@ -10,7 +10,7 @@ the negated statement contradicts it; one that agrees on everything supports it;
 corpus does not cover, or a figure it never gives, is "not found". An NLI model, when configured,
 adds entailment and contradiction scores to that judgement (rag.nli).
 
->>> claim_names("Kepala BPOM bertemu Commissioner NMPA Li Li di Shanghai.")
+>>> claim_names("Kepala BPOM bertemu Commissioner NMPA Li Li di Shanghai.", common={"kepala"})
 ['BPOM', 'Commissioner NMPA Li Li', 'Shanghai']
 """
 from __future__ import annotations
@@ -36,6 +36,7 @@ FIGURE_SHARE = 0.3
 ROLE_SLACK = 0.15  # ... less, when a differing figure stands where the claim's stands
 CANDIDATES = 5  # sentences compared in full, best subject coverage first
 _NEGATION = re.compile(r"\b(tidak|tak|belum|bukan|tanpa|not|no|never|without|n't|yet to)\b", re.I)
+_LOCATIVE = re.compile(r"\b(?:di|in|at|ke|to|dari|from|near|dekat)\s+$", re.I)
 _NAME = re.compile(r"[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|&))*")
 
 
@@ -53,18 +54,27 @@ class Comparison:
     missing_names: list[str] = field(default_factory=list)
     other_names: list[str] = field(default_factory=list)
     negation_differs: bool = False
-    # A differing figure in the same role ("mengekspor ... pada tahun 2021" / "entered export
-    # markets in 2023"): the sentence speaks of what the claim states, though it shares few words.
+    # (place in the claim, place in the sentence) where the sentence puts it somewhere else:
+    # "di Shanghai" / "di Beijing", "based in Surabaya" / "Based in Cikarang".
+    place_conflicts: list[tuple[str, str]] = field(default_factory=list)
+    # A differing figure or place in the same role ("mengekspor ... pada tahun 2021" / "entered
+    # export markets in 2023"): the sentence speaks of what the claim states, though it shares few words.
     same_role: bool = False
 
     @property
     def agrees(self) -> bool:
-        return not (self.figure_conflicts or self.missing_figures or self.missing_names or self.negation_differs)
+        return not (self.figure_conflicts or self.missing_figures or self.missing_names or self.negation_differs
+                    or self.place_conflicts)
 
 
 def claim_names(text: str, common: set[str] = frozenset()) -> list[str]:
     """Capitalised word runs, minus a sentence-initial word that is a common word: a function
     word, or one of `common` (words the texts also write in lower case, like "Kedua", "Heavy")."""
+    return [name for name, _ in _name_spans(text, common)]
+
+
+def _name_spans(text: str, common: set[str]) -> list[tuple[str, int]]:
+    """(name, where it starts) for each name in `text`, as `claim_names` reads them."""
     names = []
     for match in _NAME.finditer(text):
         words = match.group().rstrip(".,").split()
@@ -74,8 +84,34 @@ def claim_names(text: str, common: set[str] = frozenset()) -> list[str]:
         while words and words[0].casefold() in stopwords.ALL | _WEEKDAYS:
             words = words[1:]
         if words and any(ch.isalpha() for ch in words[0]):
-            names.append(" ".join(words))
+            name = " ".join(words)
+            names.append((name, text.index(words[0], match.start())))
     return names
+
+
+def places(text: str, common: set[str] = frozenset()) -> list[str]:
+    """Names right after a word of place ("di Beijing", "based in Cikarang", "ke Tiongkok").
+
+    >>> places("Kepala BPOM bertemu Li Li di Shanghai, lalu terbang ke Beijing.")
+    ['Shanghai', 'Beijing']
+    """
+    return [p.name for p in _place_spans(text, common)]
+
+
+@dataclass(frozen=True)
+class _Place:
+    name: str
+    start: int
+
+
+def _place_spans(text: str, common: set[str]) -> list[_Place]:
+    """Names after a word of place, and the region that may follow one ("Surabaya, East Java")."""
+    found: list[_Place] = []
+    for name, start in _name_spans(text, common):
+        after_place = found and text[found[-1].start + len(found[-1].name):start] == ", "
+        if _LOCATIVE.search(text[:start]) or after_place:
+            found.append(_Place(name, start))
+    return found
 
 
 _WEEKDAYS = {"senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu", "monday", "tuesday", "wednesday",
@@ -90,14 +126,37 @@ def _lower_words(document) -> frozenset:
 
 
 @lru_cache(maxsize=1024)
-def _article_terms(document) -> frozenset:
-    return frozenset(passage_terms(document.text, document.lang))
+def _sentence_terms(document) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(passage_terms(s.text, document.lang)) for s in split_sentences(document.text))
 
 
-def _name_found(name: str, terms: set[str]) -> bool:
-    """Every content word of the name (or its glossary translation) is among the sentence's terms."""
+NAME_SPREAD = 6  # other words a name's words may be spread over: "Commissioner [...] (NMPA) Tiongkok, Li Li"
+
+
+def _name_in(name: str, terms) -> bool:
+    """The name's content words (or their glossary translations) close together among `terms`:
+    "Kementerian Kesehatan" is not "Kementerian Perindustrian ... alat kesehatan"."""
     sets = [s for s in query_term_sets(name) if s]
-    return bool(sets) and all(s & terms for s in sets)
+    if not sets:
+        return False
+    width = len(sets) + NAME_SPREAD
+    for start, term in enumerate(terms):
+        if any(term in s for s in sets):
+            window = set(terms[start:start + width])
+            if all(s & window for s in sets):
+                return True
+    return False
+
+
+def _name_found(name: str, document) -> bool:
+    """The name in one sentence of the article (news text names a subject once, then "the company")."""
+    return any(_name_in(name, terms) for terms in _sentence_terms(document))
+
+
+def _names_meet(name: str, names: list[str], lang: str) -> bool:
+    """Whether `name` (from a sentence in `lang`) shares a word with one of the claim's names."""
+    terms = set(passage_terms(name, lang))
+    return any(terms & (set(passage_terms(n, "id")) | set(passage_terms(n, "en"))) for n in names)
 
 
 def _without_figures(text: str, figures: list[Quantity]) -> str:
@@ -117,7 +176,8 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights) -> list[Compariso
     documents = {hit.document.doc_id: hit.document for hit in hits}
     common = set(_LOWER_WORD.findall(claim)).union(*(_lower_words(d) for d in documents.values()))
     names = claim_names(claim, common)
-    name_terms = [set(passage_terms(n, "id")) | set(passage_terms(n, "en")) for n in names]
+    claim_places = _place_spans(claim, common)
+    claim_terms = passage_terms(claim, "id") + passage_terms(claim, "en")
     claim_negated = bool(_NEGATION.search(claim))
     name_words = {w.casefold() for n in names for w in n.split()}
     scored = []
@@ -128,42 +188,61 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights) -> list[Compariso
             share = (coverage(subject, terms, weights) + passage_share) / 2
             found = extract_quantities(s.text)
             if figures:
+                # A figure given counts in full; another figure in the same role, half: "mulai
+                # mengekspor ... pada tahun 2021" is about "entered export markets in 2023".
+                role = _role(claim, s.text, hit.passage.lang, name_words)
                 given = len(figures) - len(unmatched(figures, found))
-                share = (1 - FIGURE_SHARE) * share + FIGURE_SHARE * given / len(figures)
+                rivals = sum(1 for a, b in conflicts(figures, found, role=role) if role(a, b))
+                share = (1 - FIGURE_SHARE) * share + FIGURE_SHARE * (given + rivals / 2) / len(figures)
             scored.append((share, -hit.rank, s, hit, found))
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     out = []
     for share, _, s, hit, found in scored[:CANDIDATES]:
         sentence_names = claim_names(s.text, common)
         role = _role(claim, s.text, hit.passage.lang, name_words | {w.casefold() for n in sentence_names for w in n.split()})
-        clashes = conflicts(figures, found, role=role)
+        missing = [n for n in names if not _name_found(n, hit.document)]
+        others = [n for n in sentence_names if not _names_meet(n, names, hit.passage.lang)]
+        # Figures and places conflict only on the claim's own subjects: "Zembla Farma ... 5 juta
+        # dosis ... di Surabaya" says nothing of what or where Kalbe Farma produces.
+        on_subject = not [n for n in missing if n not in {p.name for p in claim_places}]
+        clashes = conflicts(figures, found, role=role) if on_subject else []
         clashing = {claimed for claimed, _ in clashes}
-        missing = [n for n in names if not _name_found(n, _article_terms(hit.document))]
-        others = [n for n in sentence_names
-                  if not any(set(passage_terms(n, hit.passage.lang)) & terms for terms in name_terms)]
         # Names in the same role were tried too (2026-11-22): on eval/claims.jsonl they turned as
-        # many "not found" claims into false contradictions as they caught, so figures only.
-        same_role = any(role(a, b) for a, b in clashes)
-        out.append(Comparison(hit, s.start, s.end, s.text, share, clashes,
-                              [q for q in unmatched(figures, found) if q not in clashing],
-                              missing, others, claim_negated != bool(_NEGATION.search(s.text)), same_role))
+        # many "not found" claims into false contradictions as they caught; places only.
+        sentence_terms = passage_terms(s.text, hit.passage.lang)
+        rivals = [p for p in _place_spans(s.text, common) if not _name_in(p.name, claim_terms)]
+        # Each place meets the rival in the most alike role; on a tie, the one in the same order
+        # ("Surabaya, East Java" / "Cikarang, West Java").
+        elsewhere = [(place, max(rivals, key=lambda r: (role(place, r), -abs(rivals.index(r) - i))))
+                     for i, place in enumerate(claim_places)
+                     if rivals and on_subject and not _name_in(place.name, sentence_terms)]
+        same_role = any(role(a, b) for a, b in clashes + elsewhere)
+        elsewhere = [(place.name, rival.name) for place, rival in elsewhere]
+        out.append(Comparison(hit, s.start, s.end, s.text, share, figure_conflicts=clashes,
+                              missing_figures=[q for q in unmatched(figures, found) if q not in clashing],
+                              missing_names=missing, other_names=others,
+                              negation_differs=claim_negated != bool(_NEGATION.search(s.text)),
+                              place_conflicts=elsewhere, same_role=same_role))
     return out
 
 
+# Words that say what kind of figure follows, not what it counts: "pada tahun 2021" and
+# "pada tahun 2025" need not be about the same thing.
+_KIND_WORDS = frozenset("tahun year years tanggal date sebesar sekitar around about nearly hampir".split())
 ROLE_WORDS = 4  # words before a figure that say what it counts ("annual exports of")
 
 
 def _role(claim: str, sentence: str, lang: str, names: set[str] = frozenset()):
-    """How many of the words just before a claim figure (or name) also come just before an evidence
-    one. Names are left out of that context: "Kalbe Farma will produce HPV" and "antara Kalbe Farma
-    dan CSPC" share a company, not a role."""
-    def before(text: str, q: Quantity) -> str:
-        words = [w for w in text[:q.start].split() if w.strip(",.()“”\"'").casefold() not in names]
+    """How many of the words just before a claim figure (or place) also come just before an
+    evidence one; anything with a `.start` in its text. Names are left out of that context:
+    "Kalbe Farma will produce HPV" and "antara Kalbe Farma dan CSPC" share a company, not a role."""
+    def before(text: str, start: int) -> str:
+        words = [w for w in text[:start].split() if w.strip(",.()“”\"'").casefold() not in names | _KIND_WORDS]
         return " ".join(words[-ROLE_WORDS:])
 
-    def score(claimed: Quantity, found: Quantity) -> int:
-        evidence_terms = set(passage_terms(before(sentence, found), lang))
-        return sum(1 for terms in query_term_sets(before(claim, claimed)) if terms & evidence_terms)
+    def score(claimed, found) -> int:
+        evidence_terms = set(passage_terms(before(sentence, found.start), lang))
+        return sum(1 for terms in query_term_sets(before(claim, claimed.start)) if terms & evidence_terms)
     return score
 
 
@@ -172,7 +251,7 @@ class Judgement:
     verdict: str  # supported | contradicted | not_found
     confidence: float
     evidence: list[Comparison]
-    reason: str  # which rule decided: "agrees", "figure", "name", "negation", "nli", "missing_figure", "off_topic"
+    reason: str  # which rule decided: agrees, figure, place, negation, name, nli, missing_figure, off_topic, unconfirmed
 
 
 def judge(comparisons: list[Comparison], nli: list[dict] | None = None) -> Judgement:
@@ -189,7 +268,8 @@ def judge(comparisons: list[Comparison], nli: list[dict] | None = None) -> Judge
         scores = nli_by_text.get(id(agreeing[0]))
         if not (scores and scores["contradiction"] > max(scores["entailment"], 0.5)):
             return Judgement("supported", round(agreeing[0].subject, 3), agreeing[:1], "agrees")
-    for rule, holds in (("figure", lambda c: c.figure_conflicts), ("negation", lambda c: c.negation_differs),
+    for rule, holds in (("figure", lambda c: c.figure_conflicts), ("place", lambda c: c.place_conflicts),
+                        ("negation", lambda c: c.negation_differs),
                         ("name", lambda c: c.missing_names and c.other_names and c.subject >= AGREES)):
         against = [c for c in about + in_role if holds(c)]
         if against:
@@ -200,7 +280,7 @@ def judge(comparisons: list[Comparison], nli: list[dict] | None = None) -> Judge
             strong = [(s, c) for s, c in scored if s[label] >= 0.5 and s[label] == max(s.values())]
             if strong:
                 return Judgement(verdict, round(strong[0][0][label], 3), [strong[0][1]], "nli")
-    if best.missing_figures:
+    if best.missing_figures and not best.missing_names:  # on the claim's subject, without its figure
         return Judgement("not_found", round(best.subject, 3), [best], "missing_figure")
     return Judgement("not_found", round(1 - best.subject, 3), [best], "unconfirmed")
 

@@ -119,15 +119,17 @@ class Warta:
 
     @classmethod
     def open(cls, settings: Settings, report: Report = report_to_stderr, rebuild: bool = False,
-             with_generator: bool = False) -> "Warta":
-        """Load models and a verified index once. `with_generator` also loads the language models
-        (slow and large: only for answering and checking): the generator and the NLI model."""
+             with_generator: bool = False, with_nli: bool | None = None) -> "Warta":
+        """Load models and a verified index once. `with_generator` also loads the generator and
+        `with_nli` (by default: the same) the NLI model; slow and large, so only for answering
+        and for checking claims."""
         generator, generator_reason = None, "no generator was loaded"
         nli, nli_reason = None, "no NLI model was loaded"
         if with_generator:
             generator, generator_reason = open_generator(settings)
             if generator_reason:
                 report(f"extractive answers: {generator_reason}.")
+        if with_generator if with_nli is None else with_nli:
             nli, nli_reason = open_nli(settings)
             if nli_reason and settings.nli_model is not None:
                 report(f"fact checks without NLI: {nli_reason}.")

@@ -40,6 +40,9 @@ class Quantity:
     start: int
     end: int
     text: str
+    # Numbers: up to two words after them saying what is counted ("sesi presentasi"), to tell
+    # "lima sesi" from "five decades" and match "three presentation sessions".
+    counted: tuple[str, ...] = ()
 
 
 _ID_MONTHS = "januari februari maret april mei juni juli agustus september oktober november desember"
@@ -130,6 +133,18 @@ def _unit(text: str, end: int) -> tuple[str | None, int]:
     return (word[:-1] if plural else word), m.end()
 
 
+def _counted(text: str, end: int) -> tuple[str, ...]:
+    """Up to two content words right after a number, casefolded; a function word ends them."""
+    words = []
+    while len(words) < 2 and (m := _UNIT.match(text, end)):
+        word = m.group(1).casefold()
+        if word in _NOT_UNITS or word in _MONTHS:
+            break
+        words.append(word)
+        end = m.end()
+    return tuple(words)
+
+
 def extract_quantities(text: str) -> list[Quantity]:
     """Every quantity in `text`, in order. Dates, money and percentages are read before plain
     numbers, so the "2025" of a date or the "10" of "Rp10 triliun" is not read twice."""
@@ -139,8 +154,9 @@ def extract_quantities(text: str) -> list[Quantity]:
     def free(start: int, end: int) -> bool:
         return all(end <= s or start >= e for s, e in taken)
 
-    def add(kind: str, low: float, high: float, unit: str | None, start: int, end: int) -> None:
-        found.append(Quantity(kind, float(low), float(high), unit, start, end, text[start:end]))
+    def add(kind: str, low: float, high: float, unit: str | None, start: int, end: int,
+            counted: tuple[str, ...] = ()) -> None:
+        found.append(Quantity(kind, float(low), float(high), unit, start, end, text[start:end], counted))
         taken.append((start, end))
 
     for pattern in _DATES:
@@ -168,8 +184,9 @@ def extract_quantities(text: str) -> list[Quantity]:
             add("year", int(m["num"]), int(m["num"]), None, start, end)
         elif not _IDENTIFIER.search(text[max(0, start - 12):start]):
             value = _number(m["num"]) * _scale(m["scale"])
+            counted = _counted(text, end)
             unit, end = _unit(text, end)
-            add("number", value, value, unit, start, end)
+            add("number", value, value, unit, start, end, counted)
     for m in _WORD.finditer(text):
         start, end = m.span()
         word = m["word"].lower()
@@ -178,8 +195,12 @@ def extract_quantities(text: str) -> list[Quantity]:
                 or (not m["scale"] and _COMPOUND.match(text, end))):
             continue
         value = _WORD_VALUES[word] * _scale(m["scale"])
-        unit, end = (None, end) if word in _TIMES or m["times"] else _unit(text, end)
-        add("number", value, value, unit, start, end)
+        if word in _TIMES or m["times"]:
+            add("number", value, value, None, start, end)
+        else:
+            counted = _counted(text, end)
+            unit, end = _unit(text, end)
+            add("number", value, value, unit, start, end, counted)
     return sorted(found, key=lambda q: (q.start, q.kind))
 
 
@@ -188,27 +209,29 @@ def _close(x: float, y: float) -> bool:
 
 
 def same_quantity(a: Quantity, b: Quantity) -> bool:
-    """Same kind and value (both ends of a range). Units of plain numbers are not compared: they
-    differ across languages ("unit"/"units", "dosis"/"doses"); currencies are, when both are known."""
-    if a.kind != b.kind or (a.kind == "money" and a.unit and b.unit and a.unit != b.unit):
-        return False
-    return _close(a.low, b.low) and _close(a.high, b.high)
+    """Same kind and value (both ends of a range), counting the same thing (see `_comparable`)."""
+    return _comparable(a, b) and _close(a.low, b.low) and _close(a.high, b.high)
 
 
-def _counted_in_words(q: Quantity) -> bool:
-    return q.low <= 10 and not any(c.isdigit() for c in q.text)
+def _same_word(x: str, y: str) -> bool:
+    """Crudely, the same word across the two languages: "unit"/"units", "sesi"/"sessions",
+    "dekade"/"decades" share a start; "pasien"/"patients" are glossary translations."""
+    from rag.analysis import query_term_sets
+
+    return x[:3] == y[:3] or bool(set.union(*query_term_sets(x)) & set.union(*query_term_sets(y)))
 
 
 def _comparable(a: Quantity, b: Quantity) -> bool:
-    """Could `b` be the evidence's version of `a`? Same kind; numbers also need compatible units:
-    equal, or one missing, or both small counts written as words ("lima sesi" / "three sessions"),
-    whose units are usually different words in the two languages."""
+    """Could `b` be the evidence's version of `a`? Same kind; money in the same currency when both
+    are known; numbers counting the same thing when both say what they count: "lima sesi
+    presentasi" is "three presentation sessions", not "five decades" nor "two countries"."""
     if a.kind != b.kind:
         return False
-    if a.kind != "number":
-        return True
-    return (a.unit is None or b.unit is None or a.unit == b.unit
-            or (_counted_in_words(a) and _counted_in_words(b)))
+    if a.kind == "money":
+        return not (a.unit and b.unit and a.unit != b.unit)
+    if a.kind == "number" and a.counted and b.counted:
+        return any(_same_word(x, y) for x in a.counted for y in b.counted)
+    return True
 
 
 def unmatched(claim: list[Quantity], evidence: list[Quantity]) -> list[Quantity]:

@@ -37,9 +37,16 @@ def explain(judgement: Judgement, lang: str) -> tuple[str, list[dict]]:
         return say("verdict_not_found", lang), []
     best = judgement.evidence[0]
     if judgement.reason == "figure":
-        pairs = best.figure_conflicts
-        differences = [{"kind": claimed.kind, "claim": claimed.text, "corpus": found.text} for claimed, found in pairs]
+        differences = []
+        for claimed, found in best.figure_conflicts:  # a date's own full stop is not the figure's
+            difference = {"kind": claimed.kind, "claim": claimed.text.rstrip("."), "corpus": found.text.rstrip(".")}
+            if difference not in differences:
+                differences.append(difference)
         return say("verdict_figure", lang, found=", ".join(d["corpus"] for d in differences),
+                   claimed=", ".join(d["claim"] for d in differences)), differences
+    if judgement.reason == "place":
+        differences = [{"kind": "place", "claim": claimed, "corpus": found} for claimed, found in best.place_conflicts]
+        return say("verdict_place", lang, found=", ".join(d["corpus"] for d in differences),
                    claimed=", ".join(d["claim"] for d in differences)), differences
     if judgement.reason == "name":
         differences = [{"kind": "name", "claim": ", ".join(best.missing_names), "corpus": ", ".join(best.other_names)}]

@@ -1,4 +1,4 @@
-"""The real `python app.py` server: the /ask endpoint through gradio_client, and its defences."""
+"""The real `python app.py` server: the /ask and /check endpoints through gradio_client, and its defences."""
 import json
 import urllib.error
 import urllib.parse
@@ -64,8 +64,25 @@ def test_ask_refuses_bad_input_with_a_message(client, question, language, messag
     assert "Fengshan" in client.predict("Siapa Direktur Hebei MPA?", api_name="/ask")  # still serving
 
 
-def test_only_ask_is_a_public_endpoint(client):
-    assert set(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == {"/ask"}
+def test_only_ask_and_check_are_public_endpoints(client):
+    assert set(client.view_api(return_format="dict", print_info=False)["named_endpoints"]) == {"/ask", "/check"}
+
+
+def test_check_returns_the_verdict_with_its_evidence(client):
+    result = client.predict("MiLab projects annual exports of 12 million units by 2030.", api_name="/check")
+    assert {"claim", "lang", "verdict", "confidence", "explanation", "evidence", "timings_ms"} <= set(result)
+    assert (result["verdict"], result["lang"]) == ("contradicted", "en")
+    assert "9.3 million units" in result["evidence"][0]["quote"]
+    assert result["differences"] == [{"kind": "number", "claim": "12 million units", "corpus": "9.3 million units"}]
+    result = client.predict("Kalbe Farma akan memproduksi vaksin HPV di Indonesia.", api_name="/check")
+    assert (result["verdict"], result["lang"], result["evidence"]) == ("not_found", "id", [])
+
+
+def test_check_refuses_an_empty_claim_with_a_message(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="The claim is empty"):
+        client.predict("  ", api_name="/check")
 
 
 @pytest.mark.parametrize("route", ["gradio_api/run/ask", "gradio_api/api/ask", "run/ask"])

@@ -110,6 +110,30 @@ def test_hostile_question_and_corpus_stay_inert_and_nothing_loads_from_elsewhere
     assert origins == {urlsplit(page.url).netloc}, origins
 
 
+def test_fact_checker_sees_a_contradiction_with_the_evidence_quoted(page, tmp_path):
+    page.get_by_role("tab", name="Periksa fakta / Fact check").click()
+    page.fill("#warta-claim textarea", "MiLab projects annual exports of 12 million units by 2030.")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#warta-verdict .warta-badge", timeout=30000)
+    assert page.inner_text("#warta-verdict .warta-badge") == "Contradicted / Dibantah"
+    assert page.inner_text("#warta-verdict .warta-explanation") == (
+        "The corpus says 9.3 million units [1], the claim says 12 million units.")
+    evidence = page.inner_text("#warta-evidence-1")
+    assert title_of("000_") in evidence and "By 2030, the company projects annual exports of 9.3 million units" in evidence
+    # What differs is marked on both sides.
+    assert page.inner_text("#warta-verdict .warta-claim mark.warta-diff") == "12 million units"
+    assert page.inner_text("#warta-evidence-1 mark.warta-diff") == "9.3 million units"
+    save_screenshot(page, tmp_path, "fact-check.png")
+
+    # A claim carrying markup is shown as text; one the corpus never mentions cites nothing.
+    page.fill("#warta-claim textarea", '<img src=x onerror="window.__pwned=1"> Kalbe Farma akan memproduksi vaksin HPV.')
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#warta-verdict .warta-badge')?.innerText.startsWith('Tidak ada')")
+    assert "<img src=x" in page.inner_text("#warta-verdict .warta-claim")
+    assert page.locator("#warta-verdict img").count() == 0 and page.locator("#warta-verdict li").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+
 # Counts, as they arrive, the partial results in the event streams the page reads (Gradio's
 # client reads its server-sent events through fetch).
 COUNT_STREAMED_PARTIALS = """

@@ -2,24 +2,42 @@
 import pytest
 
 
-@pytest.mark.parametrize("claim, lang, verdict", [
-    ("MiLab shipped its first container of Dermatix to China on 4 December 2025.", "en", "supported"),
-    ("Obat NBP telah digunakan oleh lebih dari 40 juta pasien di seluruh dunia.", "id", "supported"),
-    ("MiLab menargetkan ekspor tahunan sebesar 9,3 juta unit pada 2030.", "id", "supported"),  # source in English
-    ("MiLab sudah mengekspor 900.000 unit Dermatix ke Tiongkok", "id", "contradicted"),  # wrong number
-    ("MiLab projects annual exports of 12 million units by 2030.", "en", "contradicted"),  # wrong number
-    ("The Shanghai Health & Life Science Summit 2025 was held on 19 November.", "en", "contradicted"),  # wrong date
-    ("Kalbe Farma will produce HPV vaccines in Indonesia.", "en", "not_found"),
-    ("MiLab berencana membangun pabrik kedua di Batam.", "id", "not_found"),
-    ("Dermatix Ultra will retail in Chinese pharmacies for 150 yuan per tube.", "en", "not_found"),
-    ("Sinovac akan membangun pusat riset vaksin bersama BPOM di Bandung.", "id", "not_found"),
+@pytest.mark.parametrize("claim, lang, verdict, quoted", [
+    ("MiLab shipped its first container of Dermatix to China on 4 December 2025.", "en", "supported", "4 December 2025"),
+    ("Obat NBP telah digunakan oleh lebih dari 40 juta pasien di seluruh dunia.", "id", "supported", "40 juta pasien"),
+    ("MiLab menargetkan ekspor tahunan sebesar 9,3 juta unit pada 2030.", "id", "supported", "9.3 million"),  # source in English
+    ("Kepala BPOM bertemu Commissioner NMPA Li Li di Beijing.", "id", "supported", "di Beijing"),
+    ("MiLab sudah mengekspor 900.000 unit Dermatix ke Tiongkok", "id", "contradicted", "700,000 units"),  # wrong number
+    ("MiLab projects annual exports of 12 million units by 2030.", "en", "contradicted", "9.3 million units"),
+    ("The Shanghai Health & Life Science Summit 2025 was held on 19 November.", "en", "contradicted", "9 November"),  # wrong date
+    ("MiLab entered export markets in 2021, starting with South Korea.", "en", "contradicted", "markets in 2023"),  # wrong year
+    ("BPOM mempercepat evaluasi lebih dari 70 produk biologi sejak 2019.", "id", "contradicted", "sejak 2017"),  # wrong year
+    ("MiLab's manufacturing plant is based in Surabaya, East Java.", "en", "contradicted", "Based in Cikarang"),  # wrong city
+    ("Kepala BPOM bertemu Commissioner NMPA Li Li di Shanghai.", "id", "contradicted", "di Beijing"),  # wrong city
+    ("Simposium Indonesia-Korea 2024 menampilkan lima sesi presentasi.", "id", "contradicted", "three presentation sessions"),
+    ("Proposal kawasan Biotown diajukan kepada Kementerian Kesehatan.", "id", "contradicted", "Kementerian Perindustrian"),
+    ("Kalbe Farma will produce HPV vaccines in Indonesia.", "en", "not_found", None),  # never mentioned
+    ("MiLab berencana membangun pabrik kedua di Batam.", "id", "not_found", None),
+    ("Dermatix Ultra will retail in Chinese pharmacies for 150 yuan per tube.", "en", "not_found", None),
+    ("Sinovac akan membangun pusat riset vaksin bersama BPOM di Bandung.", "id", "not_found", None),
 ])
-def test_verdicts_on_the_seed_corpus(seed_warta, claim, lang, verdict):
+def test_verdicts_on_the_seed_corpus(seed_warta, claim, lang, verdict, quoted):
     result = seed_warta.check(claim)
     assert (result.verdict, result.lang) == (verdict, lang), result.explanation
     documents = {d.doc_id: d.text for d in seed_warta.index.documents.values()}
     for c in result.evidence:  # evidence is quoted verbatim
         assert documents[c.doc_id][c.start:c.end] == c.quote
+    if quoted:  # ... and it is the sentence that decides
+        assert quoted in result.evidence[0].quote
+    else:
+        assert result.evidence == []
+
+
+def test_a_wrong_city_is_named_on_both_sides(seed_warta):
+    result = seed_warta.check("MiLab's manufacturing plant is based in Surabaya, East Java.")
+    assert result.explanation == "The corpus places it in Cikarang, West Java [1], the claim in Surabaya, East Java."
+    assert result.differences == [{"kind": "place", "claim": "Surabaya", "corpus": "Cikarang"},
+                                  {"kind": "place", "claim": "East Java", "corpus": "West Java"}]
 
 
 def test_a_wrong_figure_is_named_on_both_sides_in_the_claims_language(seed_warta):

@@ -228,8 +228,13 @@ def test_function_words_are_not_units():
     assert only("700.000 dan 2024", "number").unit is None
 
 
-def test_units_only_gate_conflicts_not_equality():
-    assert same("700.000 unit", "700,000 doses")
+def test_what_is_counted_gates_equality_and_conflicts():
+    assert not same("700.000 unit", "700,000 doses")                   # same value, other things
+    assert not same("lima sesi", "five decades") and same("tiga dekade", "three decades")
+    assert same("lima sesi presentasi", "five presentation sessions")  # word order differs
+    assert conflicting("lima sesi presentasi", "three presentation sessions") == [
+        ("lima sesi", "three presentation")]
+    assert conflicting("three decades", "two countries") == []
     assert conflicting("700.000 unit", "900,000 pasien") == []          # different things counted
     assert conflicting("700.000", "900,000 pasien") == [("700.000", "900,000 pasien")]
 
