@@ -105,6 +105,7 @@ def build_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, se
     lexical = LexicalIndex.build(passages, settings.stemmer)
 
     tmp = store.new_build_dir()
+    report(f"Writing the index files to {tmp.name}")
     write_jsonl(tmp / DOCUMENTS, (dataclasses.asdict(d) for d in documents))
     write_jsonl(tmp / PASSAGES, (p.to_json() for p in passages))
     lexical.save(tmp / LEXICAL)

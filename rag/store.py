@@ -102,8 +102,10 @@ class IndexStore:
             name = self.pointer.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError:
+            raise IndexInvalid(f"{self.pointer} does not name a build (it is not text)") from None
         # The pointer names a folder inside builds/, nothing else.
-        if not name or "/" in name or "\\" in name or name.startswith("."):
+        if not name or "/" in name or "\\" in name or name.startswith(".") or not name.isprintable():
             raise IndexInvalid(f"{self.pointer} does not name a build ({name[:40]!r})")
         return self.builds / name
 
@@ -136,6 +138,20 @@ class IndexStore:
         if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
             found = manifest.get("format_version") if isinstance(manifest, dict) else None
             raise IndexInvalid(f"{path.name}/{MANIFEST} has format version {found!r}, this Warta reads {FORMAT_VERSION}")
+        # Valid JSON of the wrong shape is refused here, not met later as an AttributeError.
+        files = manifest.get("files")
+        if not isinstance(files, dict) or not all(isinstance(d, str) for d in files.values()):
+            raise IndexInvalid(f"{path.name}/{MANIFEST}: 'files' is not a mapping of file names to SHA-256 hashes")
+        for name in files:
+            parts = name.split("/")
+            if name.startswith("/") or "\\" in name or any(part in ("", ".", "..") for part in parts):
+                raise IndexInvalid(f"{path.name}/{MANIFEST}: 'files' names {name[:60]!r}, which is not a file of the build")
+        for key, types in (("counts", dict), ("documents", dict), ("chunking", dict), ("lexical", dict),
+                           ("embedding", (dict, type(None)))):
+            if not isinstance(manifest.get(key), types):
+                raise IndexInvalid(f"{path.name}/{MANIFEST}: {key!r} is missing or not a mapping")
+        if not all(isinstance(entry, dict) for entry in manifest["documents"].values()):
+            raise IndexInvalid(f"{path.name}/{MANIFEST}: 'documents' holds an entry that is not a mapping")
         return manifest
 
     def _verify_files(self, path: Path, manifest: dict) -> None:
@@ -145,9 +161,13 @@ class IndexStore:
                 raise IndexInvalid(f"{path.name}/{MANIFEST} lists no {required}")
         for name, digest in expected.items():
             file = path / name
-            if not file.is_file():
-                raise IndexInvalid(f"index file {path.name}/{name} is missing")
-            if sha256_file(file) != digest:
+            try:
+                found = sha256_file(file)  # no is_file() first: the file may go between the two
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                raise IndexInvalid(f"index file {path.name}/{name} is missing") from None
+            except OSError as e:
+                raise IndexInvalid(f"index file {path.name}/{name} cannot be read ({e})") from None
+            if found != digest:
                 raise IndexInvalid(f"index file {path.name}/{name} is corrupted (SHA-256 differs from the manifest)")
         extra = set(file_hashes(path)) - set(expected)
         if extra:
@@ -223,11 +243,22 @@ class IndexStore:
             return None
 
     def set_aside(self, reason: str) -> Path | None:
-        """Rename the live build out of the way (kept for inspection, never deleted)."""
-        path = self.current_dir_or_none()
-        if path is None or not path.is_dir():
+        """Rename the live build out of the way (kept for inspection, never deleted). A pointer
+        that names no build is kept the same way, as CURRENT.invalid-<time>."""
+        stamp = time.strftime('%Y%m%dT%H%M%S', time.gmtime())
+        try:
+            path = self.current_dir()
+            pointer_damaged = path is not None and not path.is_dir()
+        except IndexInvalid:
+            path, pointer_damaged = None, True
+        if pointer_damaged:
+            target = self.root / f"{self.pointer.name}.invalid-{stamp}"
+            os.replace(self.pointer, target)
+            fsync_dir(self.root)
+            return target
+        if path is None:
             return None
-        target = path.with_name(f"{path.name}.invalid-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}")
+        target = path.with_name(f"{path.name}.invalid-{stamp}")
         os.replace(path, target)
         (target / "WHY.txt").write_text(reason + "\n", encoding="utf-8")
         return target
@@ -237,4 +268,9 @@ class IndexStore:
         for path in self.builds.iterdir():
             if path.name in keep or ".invalid-" in path.name or not path.is_dir():
                 continue
-            shutil.rmtree(path, ignore_errors=True)
+            # Renamed first: a kill halfway through rmtree must not leave a half-deleted build
+            # under a published name.
+            doomed = path if path.name.startswith(".tmp-") else path.with_name(f".tmp-removing-{path.name}")
+            if doomed != path:
+                os.replace(path, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)

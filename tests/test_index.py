@@ -1,5 +1,7 @@
 """The index end to end with a real (tiny) sentence-transformers model and a real FAISS index."""
 import json
+import random
+import re
 import shutil
 
 import numpy as np
@@ -8,7 +10,7 @@ import pytest
 from rag.corpus import load_corpus
 from rag.errors import IndexBusy, IndexInvalid
 from rag.pipeline import Warta, ensure_index
-from rag.store import DENSE, IndexStore
+from rag.store import DENSE, DOCUMENTS, MANIFEST, PASSAGES, IndexStore
 from tests.conftest import CORPUS
 
 
@@ -100,24 +102,221 @@ def test_index_from_another_model_is_refused_and_rebuilt(dense_settings, message
     assert warta.search("Siapa Direktur Hebei MPA?", mode="hybrid")["passages"]
 
 
+def test_manifest_claiming_another_dimension_is_refused_and_rebuilt(dense_settings, messages):
+    """The manifest says 384 dimensions; the FAISS file holds 32: the mismatch is named."""
+    path = _build(dense_settings, messages).index.path
+    manifest = json.loads((path / MANIFEST).read_text())
+    manifest["embedding"]["dimension"] = 384
+    (path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexInvalid, match="vectors have dimension 32, the manifest says 384"):
+        IndexStore(dense_settings.index_dir).load()
+    messages.clear()
+    warta = _build(dense_settings, messages)
+    assert "vectors have dimension 32, the manifest says 384" in messages[0]
+    assert warta.index.path != path and warta.index.manifest["embedding"]["dimension"] == 32
+    _assert_answers(warta)
+
+
+def test_a_consistent_index_of_another_dimension_is_refused_and_rebuilt(dense_settings, messages):
+    """A whole, self-consistent build with 16-dimensional vectors under the configured model's
+    name (a real FAISS file, hashes right): it loads, but cannot serve 32-dimensional queries."""
+    from rag.dense import DenseIndex
+    from rag.store import sha256_file
+
+    path = _build(dense_settings, messages).index.path
+    manifest = json.loads((path / MANIFEST).read_text())
+    vectors = np.random.default_rng(0).standard_normal((manifest["counts"]["vectors"], 16)).astype(np.float32)
+    DenseIndex.build(vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).save(path / DENSE)
+    manifest["embedding"]["dimension"] = 16
+    manifest["files"][DENSE] = sha256_file(path / DENSE)
+    (path / MANIFEST).write_text(json.dumps(manifest))
+    assert IndexStore(dense_settings.index_dir).load().dense.dimension == 16  # whole and verified
+    messages.clear()
+    warta = _build(dense_settings, messages)
+    model = dense_settings.embedding_model
+    assert messages[0] == (f"index needs a rebuild: index was built with embedding model {model} (dimension 16); "
+                           f"the configured model is {model} (dimension 32)")
+    assert warta.index.path != path and warta.index.dense.dimension == 32
+    _assert_answers(warta)
+
+
 def _flip_byte(path):
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
 
 
-def _truncate(path):
+# Every file of a dense build. test_every_index_file_... checks this list against the manifest, so a
+# file added to the format cannot go untested.
+INDEX_FILES = [MANIFEST, DOCUMENTS, PASSAGES, DENSE, "bm25/data.csc.index.npy", "bm25/indices.csc.index.npy",
+               "bm25/indptr.csc.index.npy", "bm25/vocab.index.json", "bm25/params.index.json"]
+
+
+def _empty(path):
+    path.write_bytes(b"")
+
+
+def _truncated(path):
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
+def _garbage(path):
+    """Random bytes of the same length (seeded by the file name, so every run is the same)."""
+    rng = random.Random(path.name)
+    path.write_bytes(bytes(rng.randrange(256) for _ in range(max(path.stat().st_size, 64))))
+
+
+def _expected_refusal(file):
+    return f"{MANIFEST} is not valid JSON" if file == MANIFEST else f"{file} is corrupted (SHA-256 differs"
+
+
+def _assert_answers(warta):
+    """Questions are answered again, and every citation quotes its document verbatim."""
+    assert warta.search("Siapa Direktur Hebei MPA?", mode="hybrid")["passages"]
+    assert warta.search("Siapa Direktur Hebei MPA?", mode="lexical")["passages"][0]["doc_id"] == "002_d1bf058be705b182"
+    answer = warta.ask("Siapa Direktur Hebei MPA?", mode="lexical")
+    assert "Fengshan Wang" in answer.text and answer.citations
+    for c in answer.citations:
+        assert warta.index.documents[c.doc_id].text[c.start:c.end] == c.quote
+
+
+def _set_aside_builds(settings):
+    return [p for p in (settings.index_dir / "builds").iterdir() if ".invalid-" in p.name]
+
+
+@pytest.mark.parametrize("damage", [_empty, _truncated, _garbage], ids=["empty", "truncated", "garbage"])
+@pytest.mark.parametrize("file", INDEX_FILES)
+def test_every_index_file_empty_truncated_or_garbage_is_set_aside_and_rebuilt(dense_settings, messages, file, damage):
+    path = _build(dense_settings, messages).index.path
+    manifest = json.loads((path / MANIFEST).read_text())
+    assert sorted(INDEX_FILES) == sorted([*manifest["files"], MANIFEST])
+    damage(path / file)
+    damaged_bytes, damaged_inode = (path / file).read_bytes(), (path / file).stat().st_ino
+    store = IndexStore(dense_settings.index_dir)
+    expected = _expected_refusal(file)
+    with pytest.raises(IndexInvalid, match=re.escape(expected)):
+        store.load()
+
+    messages.clear()
+    warta = _build(dense_settings, messages)
+    assert messages[0].startswith("index needs a rebuild: ") and expected in messages[0]
+    assert "set the damaged build aside" in messages.joined()
+    # Set aside by renaming (same inode, same bytes), with the reason next to it; never deleted.
+    aside = _set_aside_builds(dense_settings)
+    assert [p.name.split(".invalid-")[0] for p in aside] == [path.name] and not path.exists()
+    assert (aside[0] / file).read_bytes() == damaged_bytes and (aside[0] / file).stat().st_ino == damaged_inode
+    assert expected in (aside[0] / "WHY.txt").read_text()
+    assert store.load().path == warta.index.path != path
+    _assert_answers(warta)
+    # The set-aside build survives the next rebuild's clean-up too.
+    Warta.open(dense_settings, report=messages.report, rebuild=True)
+    assert _set_aside_builds(dense_settings) == aside and (aside[0] / file).read_bytes() == damaged_bytes
+
+
+@pytest.mark.parametrize("damage", [_empty, _truncated, _garbage], ids=["empty", "truncated", "garbage"])
+def test_a_damaged_current_pointer_is_kept_aside_and_the_index_rebuilt(dense_settings, messages, damage):
+    built = _build(dense_settings, messages).index.path
+    pointer = dense_settings.index_dir / "CURRENT"
+    damage(pointer)
+    damaged_bytes = pointer.read_bytes()
+    with pytest.raises(IndexInvalid):
+        IndexStore(dense_settings.index_dir).load()
+    messages.clear()
+    warta = _build(dense_settings, messages)
+    assert "index needs a rebuild" in messages.joined()
+    assert warta.index.path != built and IndexStore(dense_settings.index_dir).load().path == warta.index.path
+    kept = list(dense_settings.index_dir.glob("CURRENT.invalid-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == damaged_bytes
+    _assert_answers(warta)
+
+
+@pytest.mark.parametrize("manifest", [
+    "[]", "null", '"manifest"', '{"format_version": 1}',
+    '{"format_version": 1, "files": ["documents.jsonl", "passages.jsonl"]}',
+    '{"format_version": 1, "files": {"documents.jsonl": 7, "passages.jsonl": null}}',
+    '{"format_version": 1, "files": {"../../CURRENT": "00", "documents.jsonl": "00", "passages.jsonl": "00"}}',
+], ids=["list", "null", "string", "no-files", "files-list", "hashes-not-strings", "path-outside"])
+def test_a_manifest_of_the_wrong_shape_is_refused_not_a_crash(dense_settings, messages, manifest):
+    path = _build(dense_settings, messages).index.path
+    (path / MANIFEST).write_text(manifest)
+    with pytest.raises(IndexInvalid, match=re.escape(f"{path.name}/{MANIFEST}")):
+        IndexStore(dense_settings.index_dir).load()
+    messages.clear()
+    warta = _build(dense_settings, messages)
+    assert "set the damaged build aside" in messages.joined()
+    assert (_set_aside_builds(dense_settings)[0] / MANIFEST).read_text() == manifest
+    _assert_answers(warta)
+
+
+@pytest.mark.parametrize("wrong", ["counts", "documents", "embedding"])
+def test_a_manifest_with_a_field_of_the_wrong_type_is_refused(dense_settings, messages, wrong):
+    path = _build(dense_settings, messages).index.path
+    manifest = json.loads((path / MANIFEST).read_text())
+    manifest[wrong] = ["not", "a", "mapping"]
+    (path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexInvalid, match=re.escape(f"{MANIFEST}: {wrong!r}")):
+        IndexStore(dense_settings.index_dir).load()
+    _assert_answers(_build(dense_settings, messages))
+
+
+def _flip_inside(path, word):
+    """Flip the lowest bit of the first letter of `word` (nearest the file's middle): the file
+    still parses, it just says something else."""
+    data = bytearray(path.read_bytes())
+    at = data.find(word.encode(), len(data) // 2)
+    at = at if at >= 0 else data.find(word.encode())
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _naive_load(file, path):
+    """Load a file the way its own library would, with no hash check; returns something to compare."""
+    if file == DENSE:
+        import faiss
+
+        index = faiss.read_index(str(path))
+        return index.reconstruct_n(0, index.ntotal)
+    if file.endswith(".npy"):
+        return np.load(path, allow_pickle=False)
+    from rag.chunking import Passage
+    from rag.corpus import Document
+    from rag.store import read_jsonl
+
+    kind = Passage.from_json if file == PASSAGES else (lambda r: Document(**r))
+    return [kind(r) for r in read_jsonl(path)]
+
+
+@pytest.mark.parametrize("file,flip", [
+    (DENSE, _flip_byte),
+    (PASSAGES, lambda p: _flip_inside(p, "Biotown")),
+    (DOCUMENTS, lambda p: _flip_inside(p, "Biotown")),
+    ("bm25/data.csc.index.npy", _flip_byte),
+])
+def test_one_flipped_byte_that_the_format_accepts_is_caught_by_the_hash(dense_settings, messages, file, flip):
+    path = _build(dense_settings, messages).index.path
+    before = _naive_load(file, path / file)
+    flip(path / file)
+    after = _naive_load(file, path / file)  # FAISS / numpy / JSON accept the flipped file silently...
+    if isinstance(before, np.ndarray):
+        assert before.shape == after.shape and not np.array_equal(before, after)
+    else:
+        assert len(before) == len(after) and before != after
+    with pytest.raises(IndexInvalid, match=re.escape(f"{file} is corrupted (SHA-256 differs")):  # ...the hash does not
+        IndexStore(dense_settings.index_dir).load()
+    messages.clear()
+    warta = _build(dense_settings, messages)
+    assert "set the damaged build aside" in messages.joined()
+    rebuilt = _naive_load(file, warta.index.path / file)
+    assert warta.index.path != path
+    assert np.array_equal(rebuilt, before) if isinstance(before, np.ndarray) else rebuilt == before
+    _assert_answers(warta)
+
+
 @pytest.mark.parametrize("damage,file,expected", [
-    (_flip_byte, DENSE, "dense.faiss is corrupted (SHA-256 differs"),
-    (_flip_byte, "passages.jsonl", "passages.jsonl is corrupted"),
-    (_truncate, "documents.jsonl", "documents.jsonl is corrupted"),
-    (_truncate, "bm25/data.csc.index.npy", "bm25/data.csc.index.npy is corrupted"),
     (lambda p: p.unlink(), "bm25/vocab.index.json", "bm25/vocab.index.json is missing"),
+    (lambda p: p.unlink(), DENSE, "dense.faiss is missing"),
     (lambda p: p.unlink(), "manifest.json", "has no manifest.json"),
-    (lambda p: p.write_text("{"), "manifest.json", "manifest.json is not valid JSON"),
+    (lambda p: p.with_name("extra.bin").write_bytes(b"x"), DENSE, "has files the manifest does not list: extra.bin"),
 ])
 def test_damaged_index_is_detected_set_aside_and_rebuilt(dense_settings, messages, damage, file, expected):
     path = _build(dense_settings, messages).index.path
