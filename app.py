@@ -5,8 +5,9 @@ building the index when it is missing); the status line shows how far it got.
 
 Secure by default (README, "Security"): bound to 127.0.0.1, no share link, optional login
 (WARTA_USERNAME / WARTA_PASSWORD), the queue is the only way in (api_open=False), no
-monitoring endpoint, corpus and index folders blocked, and a Content-Security-Policy that lets
-the page load nothing from another origin.
+monitoring endpoint, corpus and index folders blocked, no uploads or file routes, requests from
+other sites' pages refused, a full queue answered "busy, try again" at once (WARTA_QUEUE_SIZE),
+and a Content-Security-Policy that lets the page load nothing from another origin.
 """
 import argparse
 import os
@@ -28,16 +29,6 @@ CLAIM_EXAMPLES = ["MiLab projects annual exports of 12 million units by 2030.",
                   "Obat NBP telah digunakan oleh lebih dari 40 juta pasien di seluruh dunia.",
                   "Kalbe Farma will produce HPV vaccines in Indonesia."]
 
-# Self only: answers quote the corpus and echo questions, so an image or script that slipped
-# through escaping still could not load or send anything elsewhere. Gradio's front end needs
-# inline scripts and eval (gr.HTML templates), so those stay allowed -- escaping is the first wall.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
-                           "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
-                           "connect-src 'self'; media-src 'self' blob:; worker-src 'self' blob:; frame-src 'none'; "
-                           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
-SECURITY_HEADERS = [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-                    (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
-
 CSS = """
 #warta-status { font-size: .85em; }
 .warta-sources h3 { margin: 0 0 .5em; }
@@ -57,24 +48,6 @@ CSS = """
 .warta-claim { margin: .5em 0; padding-left: .75em; border-left: 3px solid var(--color-accent); }
 mark.warta-diff { background: #fecaca; color: #111; padding: 0 .1em; font-weight: 600; }
 """
-
-
-class SecurityHeaders:
-    """ASGI middleware adding SECURITY_HEADERS to every HTTP response."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def login_from_env(env=os.environ) -> tuple[str, str] | None:
@@ -123,7 +96,7 @@ class WartaChatUI:
                                      empty_sources_panel())
             yield chat, panel, "", log
             return
-        history.append({"role": "user", "content": escape_markdown(question)})
+        history.append({"role": "user", "content": escape_markdown(self._as_asked(question))})
         yield history, gr.skip(), "", gr.skip()
         lang = None if language == "auto" else language
         try:
@@ -142,6 +115,14 @@ class WartaChatUI:
             chat, panel, log = reply(escape_markdown(problem_message(e)), empty_sources_panel())
         yield chat, panel, "", log
 
+    def _as_asked(self, question: str) -> str:
+        """The question as the pipeline will read it (trimmed, broken characters replaced), so the
+        chat never echoes 5 MB or a character the page cannot be sent; the raw text while opening."""
+        try:
+            return self.service.pipeline().prepare_question(question)[0]
+        except Exception:
+            return question.encode("utf-8", "replace").decode("utf-8")[:self.service.settings.max_question_chars]
+
     def ask_api(self, question: str, language: str = "auto") -> str:
         """Answer a question from the corpus: the answer with [n] markers, then its sources.
 
@@ -150,11 +131,12 @@ class WartaChatUI:
         import gradio as gr
 
         if language not in ("auto", "id", "en"):
-            raise gr.Error(f"language {language!r} is not one of auto, id, en")
+            raise gr.Error(f"language {language!r} is not one of auto, id, en", print_exception=False)
         try:
             answer = self.service.pipeline().ask(question or "", lang=None if language == "auto" else language)
         except (WartaError, ValueError) as e:
-            raise gr.Error(problem_message(e)) from None
+            # A refused input is not a crash: no traceback in the server log.
+            raise gr.Error(problem_message(e), print_exception=False) from None
         return plain_answer(answer)
 
     def check_panel(self, claim: str) -> str:
@@ -176,7 +158,8 @@ class WartaChatUI:
         try:
             return self.service.pipeline().check(claim or "").to_json()
         except (WartaError, ValueError) as e:
-            raise gr.Error(problem_message(e)) from None
+            # A refused input is not a crash: no traceback in the server log.
+            raise gr.Error(problem_message(e), print_exception=False) from None
 
     def create_app(self):
         import gradio as gr
@@ -243,6 +226,8 @@ class WartaChatUI:
         """Serve the page; blocks until stopped (unless prevent_thread_lock=True)."""
         from starlette.middleware import Middleware
 
+        from rag.web_guard import SecurityHeaders, WebGuard
+
         self.demo = demo = self.create_app()
         demo.queue(api_open=False, max_size=settings.queue_size,
                    default_concurrency_limit=settings.answer_concurrency)
@@ -251,7 +236,7 @@ class WartaChatUI:
                            enable_monitoring=False, footer_links=["api"], run_history=False,
                            mcp_server=False, pwa=False, ssr_mode=False, show_error=False, strict_cors=True,
                            blocked_paths=blocked, allowed_paths=[], max_file_size="1mb", css=CSS,
-                           app_kwargs={"middleware": [Middleware(SecurityHeaders)]}, **launch_options)
+                           app_kwargs={"middleware": [Middleware(SecurityHeaders), Middleware(WebGuard)]}, **launch_options)
 
 
 def main(argv: list[str] | None = None) -> int:

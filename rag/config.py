@@ -1,4 +1,10 @@
-"""One frozen settings object: flags, else environment variables, else defaults."""
+"""One frozen settings object: flags, else environment variables, else defaults.
+
+Environment variables: WARTA_CORPUS_DIR, WARTA_INDEX_DIR, WARTA_EMBEDDING_MODEL,
+WARTA_GENERATOR_MODEL, WARTA_NLI_MODEL, WARTA_HOST, WARTA_PORT, WARTA_QUEUE_SIZE (how many
+questions may wait for the web server before further ones are told "busy, try again"), and
+WARTA_GENERATION_SECONDS (the time limit for writing one generated answer).
+"""
 from __future__ import annotations
 
 import argparse
@@ -57,10 +63,15 @@ class Settings:
     lock_timeout_s: float = 600.0
     host: str = "127.0.0.1"
     port: int = 7860
-    # Web server: questions waiting beyond this get "busy, try again" at once instead of a hang;
-    # answers run one at a time (two cores: a second concurrent generation halves both).
+    # Web server: questions waiting beyond this get "busy, try again" at once instead of a hang
+    # (env WARTA_QUEUE_SIZE); answers run one at a time (two cores: a second concurrent
+    # generation halves both).
     queue_size: int = 64
     answer_concurrency: int = 1
+    # Per-request time limit for writing a generated answer, prompt reading included (env
+    # WARTA_GENERATION_SECONDS); the answer is cut there, with a notice. The 0.5B default on two
+    # CPU cores needs ~5-12 s to read the prompt and ~15 s for 160 tokens.
+    generation_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         if self.retrieval_mode not in RETRIEVAL_MODES:
@@ -85,6 +96,8 @@ class Settings:
         if self.queue_size < 1 or self.answer_concurrency < 1:
             raise ConfigError(f"queue size {self.queue_size} and answer concurrency {self.answer_concurrency} "
                               "must be at least 1")
+        if not 0 < self.generation_seconds < float("inf"):
+            raise ConfigError(f"generation time limit {self.generation_seconds} s must be a number above 0")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port {self.port} is not between 1 and 65535")
 
@@ -97,14 +110,16 @@ class Settings:
         return replace(self, **overrides)
 
 
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+def _number_env(name: str, default, env=None, kind=int):
+    """A whole number (kind=int) or a number (kind=float) from the environment, else `default`."""
+    raw = (os.environ if env is None else env).get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name}={raw!r} is not {what}") from None
 
 
 def settings_from_env(env: dict | None = None) -> Settings:
@@ -125,7 +140,11 @@ def settings_from_env(env: dict | None = None) -> Settings:
     if env.get("WARTA_HOST"):
         values["host"] = env["WARTA_HOST"]
     if env.get("WARTA_PORT"):
-        values["port"] = _int_env("WARTA_PORT", base.port)
+        values["port"] = _number_env("WARTA_PORT", base.port, env)
+    if env.get("WARTA_QUEUE_SIZE"):
+        values["queue_size"] = _number_env("WARTA_QUEUE_SIZE", base.queue_size, env)
+    if env.get("WARTA_GENERATION_SECONDS"):
+        values["generation_seconds"] = _number_env("WARTA_GENERATION_SECONDS", base.generation_seconds, env, kind=float)
     return replace(base, **values)
 
 
