@@ -2,6 +2,10 @@
 supports its sentence. Numbers, years and names in the sentence must appear in the cited
 passage (700,000 is not 900,000; 2025 is not 2023), and most of its words must too. Citations
 that fail are removed and the sentence is marked unverified; the result counts what held.
+
+Links, images and HTML are taken out first (rag.generation.strip_links). A sentence that carried
+any and has no citation that holds is dropped, not marked: the system prompt forbids links, so
+such a sentence follows some other instruction (an injected one) and has nothing worth keeping.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from rag.analysis import normalise_number
 from rag.glossary import translations
 from rag.answer import Citation, cite
 from rag.evidence import QuestionWords, TermWeights, sentence_score
+from rag.generation import REMOVED, mark_links
 from rag.messages import say
 from rag.retrieval import Hit
 from rag.sentences import split_sentences
@@ -31,9 +36,11 @@ class Verified:
     sentences: int
     verified: int
     removed: int
+    dropped: int = 0  # unsupported sentences that carried links or markup
 
     def summary(self) -> dict:
-        return {"sentences": self.sentences, "verified": self.verified, "removed_citations": self.removed}
+        out = {"sentences": self.sentences, "verified": self.verified, "removed_citations": self.removed}
+        return {**out, "dropped_sentences": self.dropped} if self.dropped else out
 
 
 def numbers(text: str) -> set[str]:
@@ -79,12 +86,32 @@ def supports(claim: str, hit: Hit, weights: TermWeights) -> tuple[bool, tuple[in
     return whole >= SUPPORT, best
 
 
+def _without_links(answer: str) -> tuple[str, list[int]]:
+    """The answer with links, images and HTML taken out, and where (offsets in what is left).
+
+    >>> _without_links("A <b>B</b>. See ![x](http://e/x.png) now.")
+    ('A B. See  now.', [2, 3, 9])
+    """
+    text, removals = [], []
+    for c in mark_links(answer.replace(REMOVED, "")):
+        if c == REMOVED:
+            removals.append(len(text))
+        else:
+            text.append(c)
+    return "".join(text), removals
+
+
 def verify(answer: str, hits: list[Hit], lang: str, weights: TermWeights) -> Verified:
     """Check every [n] of a generated answer against the passages numbered 1..len(hits)."""
     numbering: dict[tuple, int] = {}
     citations: list[Citation] = []
-    out, verified, removed, total = [], 0, 0, 0
-    for sentence in split_sentences(answer):
+    out, verified, removed, total, dropped = [], 0, 0, 0, 0
+    text, removals = _without_links(answer)
+    sentences = split_sentences(text)
+    # Something taken out between two sentences belongs to the one after it.
+    with_links = {next((i for i, s in enumerate(sentences) if s.end >= at), len(sentences) - 1) for at in removals}
+    for i, sentence in enumerate(sentences):
+        carried_links = i in with_links
         markers = [int(m) for m in _MARKER.findall(sentence.text)]
         claim = _MARKER.sub("", sentence.text).strip()
         if not claim:
@@ -105,6 +132,8 @@ def verify(answer: str, hits: list[Hit], lang: str, weights: TermWeights) -> Ver
             verified += 1
             body, stop = (claim[:-1], claim[-1]) if claim[-1] in ".!?" else (claim, "")
             out.append(body + "".join(f" [{n}]" for n in kept) + stop)
+        elif carried_links:
+            dropped += 1
         else:
             out.append(f"{claim} {say('unverified', lang)}")
-    return Verified(" ".join(out), citations, total, verified, removed)
+    return Verified(" ".join(out), citations, total, verified, removed, dropped)
