@@ -50,7 +50,8 @@ def verdict_panel(verdict: Verdict) -> str:
                           _marked(c.quote, corpus_spans)) for c in verdict.evidence]
     evidence = (f'<h4>{_esc(say("evidence", lang))}</h4><ol class="warta-source-list">{"".join(items)}</ol>'
                 if items else "")
-    return (f'<div class="warta-check warta-check-{verdict.verdict}">'
+    notices = "".join(f'<p class="warta-notice">{_esc(n)}</p>' for n in verdict.notices)
+    return (f'<div class="warta-check warta-check-{verdict.verdict}">{notices}'
             f'<div class="warta-verdict"><span class="warta-badge warta-badge-{verdict.verdict}">'
             f'{_esc(verdict_label(verdict.verdict, lang))}</span> '
             f'<span class="warta-confidence">{_esc(say("confidence", lang))}: {verdict.confidence:.2f}</span></div>'

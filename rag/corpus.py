@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,27 @@ META_SUFFIX = ".meta.json"
 META_FIELDS = ("title", "source", "date", "lang", "url")
 # Files that describe the folder rather than belong to the corpus.
 NOT_DOCUMENTS = {"readme.md", "readme.txt"}
+# Lone surrogates (a file name that is not UTF-8, a broken "\ud800" JSON escape) cannot be written
+# to the index; control and bidirectional-override characters make a name or id print as
+# something else ("berita\u202eTXT.txt" shows as "beritaTXT.txt" reversed).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def shown(name: str) -> str:
+    """`name` safe to print: unsafe characters as \\uXXXX escapes."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", name)
+
+
+def name_problem(name: str, what: str) -> str | None:
+    """Why `name` cannot be a document id, or None."""
+    if _SURROGATE.search(name):
+        return f"{what} is not valid UTF-8 (rename it)"
+    if _UNSAFE.search(name):
+        return f"{what} contains control or bidirectional-override characters (rename it)"
+    if name.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", name):
+        return f"{what} {name!r} looks like a path outside the corpus"
+    return None
 
 
 @dataclass(frozen=True)
@@ -110,6 +132,8 @@ def _read_sidecar(path: Path, problems: list[Problem], label: str) -> dict:
         meta = json.loads(_decode(sidecar.read_bytes()))
         if not isinstance(meta, dict):
             raise ValueError("not a JSON object")
+        if any(isinstance(v, str) and _SURROGATE.search(v) for v in meta.values()):
+            raise ValueError("a value holds a broken \\u escape (lone surrogate)")
     except ValueError as e:
         sidecar_label = Path(label).with_name(sidecar.name).as_posix()
         problems.append(Problem(sidecar_label, f"metadata ignored: {e}"))
@@ -138,6 +162,13 @@ def _load_jsonl(path: Path, label: str, problems: list[Problem]) -> list[Documen
         doc_id, body = record.get("id"), record.get("text")
         if not isinstance(doc_id, (str, int)) or str(doc_id).strip() == "":
             problems.append(Problem(label, 'missing field "id"', number))
+            continue
+        why = name_problem(str(doc_id).strip(), "document id")
+        if why:
+            problems.append(Problem(label, shown(why), number))
+            continue
+        if any(isinstance(v, str) and _SURROGATE.search(v) for v in record.values()):
+            problems.append(Problem(label, "a field holds a broken \\u escape (lone surrogate)", number))
             continue
         if not isinstance(body, str) or not body.strip():
             problems.append(Problem(label, 'missing or empty field "text"', number))
@@ -198,6 +229,10 @@ def load_corpus(location: Path | str) -> Corpus:
     seen: dict[str, str] = {}
     for path in files:
         label = path.relative_to(root).as_posix()
+        why = name_problem(label, "file name")
+        if why:
+            problems.append(Problem(shown(label), shown(why)))
+            continue
         if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
             problems.append(Problem(label, "symbolic link to a file outside the corpus folder"))
             continue

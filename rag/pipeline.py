@@ -7,6 +7,7 @@ Open it once per process; every query after that runs in memory.
 """
 from __future__ import annotations
 
+import re
 import sys
 import time
 from functools import cached_property, lru_cache
@@ -24,6 +25,11 @@ from rag.retrieval import Retriever
 from rag.store import IndexStore, LoadedIndex
 
 Report = Callable[[str], None]
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # keeps \t \n \r
+# Anything but whitespace and invisible format characters (zero-width space/joiners, BOM, word
+# joiner, soft hyphen, direction marks).
+_VISIBLE = re.compile("[^\\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 
 
 def report_to_stderr(message: str) -> None:
@@ -55,7 +61,7 @@ def open_generator(settings: Settings):
     from rag.generation import load_generator
 
     return _optional_model(settings.generator_model, "the generator model is turned off (WARTA_GENERATOR_MODEL=none)",
-                           load_generator)
+                           lambda model_id: load_generator(model_id, max_time_s=settings.generation_seconds))
 
 
 def open_nli(settings: Settings):
@@ -164,15 +170,15 @@ class Warta:
 
     def search(self, query: str, k: int | None = None, mode: str | None = None, query_id: str | None = None) -> dict:
         """The DESIGN.md `search --json` object for one query."""
-        if not query or not query.strip():
-            raise ValueError("the query is empty")
+        query, notices = self.prepare_question(query, what="query")
         started = time.perf_counter()
         timings: dict = {}
         mode_info = self.mode(mode)
         hits = self.retriever.retrieve(query, k or self.settings.top_k, mode_info["requested"], timings)
         timings["total"] = round((time.perf_counter() - started) * 1000, 3)
-        return {"id": query_id, "query": query, "lang": detect_language(query), "mode": mode_info,
-                "passages": [hit.to_json() for hit in hits], "timings_ms": timings}
+        result = {"id": query_id, "query": query, "lang": detect_language(query), "mode": mode_info,
+                  "passages": [hit.to_json() for hit in hits], "timings_ms": timings}
+        return {**result, "notices": notices} if notices else result
 
     @cached_property
     def term_weights(self):
@@ -188,15 +194,21 @@ class Warta:
 
     def prepare_question(self, question: str, what: str = "question") -> tuple[str, list[str]]:
         """The question (or claim) as it will be answered, and notices about what was changed."""
-        if question is None or not question.strip():
-            raise ValueError(f"the {what} is empty")
+        # A lone surrogate (bytes that were not UTF-8) cannot be encoded for the page, the JSON
+        # answer or the language detector; NUL and other control characters are no text at all.
+        question, replaced = _SURROGATES.subn("\ufffd", question or "")
+        question, removed = _CONTROL.subn("", question)
+        if not _VISIBLE.search(question):  # only spaces or zero-width characters
+            invisible = " (it holds only invisible or control characters)" if removed or question.strip() else ""
+            raise ValueError(f"the {what} is empty{invisible}")
         question = question.strip()
-        notices = []
         limit = self.settings.max_question_chars
-        if len(question) > limit:
-            question = question[:limit]
-            notices.append(say("trimmed", detect_language(question), limit=limit))
-        return question, notices
+        trimmed = len(question) > limit
+        question = question[:limit]
+        changes = [key for key, changed in (("invalid_text", replaced), ("control_chars", removed),
+                                            ("trimmed", trimmed)) if changed]
+        lang = detect_language(question) if changes else None
+        return question, [say(key, lang, limit=limit) for key in changes]
 
     def ask(self, question: str, lang: str | None = None, k: int | None = None, mode: str | None = None) -> Answer:
         """Answer from the corpus in the question's language (or `lang`), or abstain."""
@@ -240,12 +252,20 @@ class Warta:
         from rag.verify import verify
 
         raw = ""
-        for piece in self.generator.stream(question, lang, hits):
+        generation = self.generator.stream(question, lang, hits)
+        for piece in generation:
             if not raw:
                 timings["first_token"] = round((time.perf_counter() - t) * 1000, 3)
             raw += piece
             yield "text", strip_links(raw)
-        checked = verify(strip_links(raw), hits, lang, self.term_weights)
+        notices.extend(generation.notices(lang))
+        # verify strips links itself, and drops unsupported sentences that carried any.
+        checked = verify(raw, hits, lang, self.term_weights)
+        if generation.withheld or (checked.dropped and not checked.text):
+            text = say("withheld_instructions" if generation.withheld else "withheld_links", lang)
+            yield "text", text
+            yield "answer", finish(text, True, [], checked.summary())
+            return
         yield "text", checked.text
         yield "answer", finish(checked.text, False, checked.citations, checked.summary())
 
@@ -256,7 +276,7 @@ class Warta:
         from rag.verdict import Verdict, explain
 
         started = time.perf_counter()
-        claim, _ = self.prepare_question(claim, what="claim")
+        claim, notices = self.prepare_question(claim, what="claim")
         lang = detect_language(claim)
         timings: dict = {}
         # Wider than for answers: the sentence that contradicts a claim may rank below ones that
@@ -273,7 +293,7 @@ class Warta:
         mode_info = {**self.mode(mode), "nli": self.nli.model_id if self.nli else None, "nli_reason": self.nli_reason}
         return Verdict(claim, lang, judgement.verdict, judgement.confidence, explanation,
                        citations(judgement) if judgement.reason not in ("off_topic", "unconfirmed") else [],
-                       differences, judgement.reason, nli, mode_info, timings)
+                       differences, judgement.reason, nli, mode_info, timings, notices)
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,8 @@ def test_text_is_kept_verbatim():
 
 def test_bad_files_are_reported_and_the_rest_indexed(tmp_path):
     (tmp_path / "good.txt").write_text("Kalbe Farma menandatangani perjanjian dengan CSPC.", encoding="utf-8")
+    # A broken "\ud800" escape would make the index unwritable: the metadata is ignored, the text kept.
+    (tmp_path / "good.meta.json").write_text('{"title": "Judul \\ud800 rusak"}', encoding="utf-8")
     (tmp_path / "latin1.txt").write_bytes("Caf\xe9 ekspor".encode("latin-1"))
     (tmp_path / "empty.md").write_text("  \n", encoding="utf-8")
     (tmp_path / "binary.txt").write_bytes(b"\x89PNG\x00\x00\x01")
@@ -57,7 +59,9 @@ def test_bad_files_are_reported_and_the_rest_indexed(tmp_path):
     assert '"text"' in problems[("more.jsonl", 3)]
     assert "'fr'" in problems[("more.jsonl", 4)]
     assert "duplicate document id 'j1'" in problems[("more.jsonl:5", None)]
-    assert len(corpus.problems) == 7
+    assert "lone surrogate" in problems[("good.meta.json", None)]
+    assert corpus.by_id()["good"].title.startswith("Kalbe Farma")
+    assert len(corpus.problems) == 8
     assert corpus.by_id()["j6"].date == "2025-11-09"
     assert corpus.by_id()["j1"].lang == "en" and corpus.by_id()["j6"].lang == "id"
 
