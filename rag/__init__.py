@@ -5,6 +5,13 @@ functions that need them.
 """
 __version__ = "0.1.0"
 
+# OpenMP and MKL read their thread counts once, when torch or faiss loads: set them now (unless the
+# user did), from WARTA_THREADS or the cores this process may use. rag.threads.pin_threads applies
+# the configured count again when Warta opens.
+from rag import threads as _threads
+
+_threads.set_env_defaults(_threads.threads_from_env())
+
 
 def ask(question: str, lang: str | None = None, **options):
     """rag.ask(question) -> rag.answer.Answer, with the settings from the environment.

@@ -12,7 +12,7 @@ import numpy as np
 from rag.chunking import SEPARATORS, Passage, chunk_corpus
 from rag.config import Settings
 from rag.corpus import Corpus
-from rag.dense import DenseIndex
+from rag.dense import DenseIndex, choose_kind
 from rag.embedding import Embedder
 from rag.lexical import LexicalIndex
 from rag.store import (DENSE, DOCUMENTS, FORMAT_VERSION, LEXICAL, MANIFEST, PASSAGES, IndexStore,
@@ -54,6 +54,10 @@ def staleness(index: LoadedIndex, corpus: Corpus, embedder: Embedder | None, set
             return (f"index was built with embedding model {built.get('model')} (dimension "
                     f"{built.get('dimension')}); the configured model is {embedder.model_id} "
                     f"(dimension {embedder.dimension})")
+    if embedder is not None:
+        why = _dense_staleness(manifest, settings)
+        if why:
+            return why
     indexed = {doc_id: entry.get("sha256") for doc_id, entry in manifest.get("documents", {}).items()}
     current = {d.doc_id: d.content_hash for d in corpus.documents}
     if indexed != current:
@@ -61,6 +65,24 @@ def staleness(index: LoadedIndex, corpus: Corpus, embedder: Embedder | None, set
         removed = len(indexed.keys() - current.keys())
         changed = sum(1 for k in current.keys() & indexed.keys() if current[k] != indexed[k])
         return f"corpus changed ({added} added, {changed} changed, {removed} removed)"
+    return None
+
+
+def wanted_dense(settings: Settings, size: int) -> dict:
+    """What the dense index of `size` vectors must be under `settings` (compared with the
+    manifest's "dense" record)."""
+    kind = choose_kind(settings.dense_index, size, settings.hnsw_threshold)
+    return {"type": kind, **({"target_recall": settings.hnsw_target_recall} if kind == "hnsw" else {})}
+
+
+def _dense_staleness(manifest: dict, settings: Settings) -> str | None:
+    built = manifest.get("dense") or {"type": "flat"}  # builds before HNSW support were flat
+    wanted = wanted_dense(settings, int((manifest.get("counts") or {}).get("vectors") or 0))
+    if built.get("type") != wanted["type"]:
+        return (f"dense index type changed ({built.get('type')} -> {wanted['type']}; setting "
+                f"{settings.dense_index}, HNSW above {settings.hnsw_threshold} passages)")
+    if wanted["type"] == "hnsw" and built.get("target_recall") != wanted["target_recall"]:
+        return f"HNSW target recall changed ({built.get('target_recall')} -> {wanted['target_recall']})"
     return None
 
 
@@ -100,7 +122,8 @@ def build_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, se
     dense, embedded = None, 0
     if embedder is not None and passages:
         vectors, embedded = _embed(passages, embedder, previous, report)
-        dense = DenseIndex.build(vectors)
+        dense = DenseIndex.build(vectors, kind=settings.dense_index, hnsw_threshold=settings.hnsw_threshold,
+                                 target_recall=settings.hnsw_target_recall, report=report)
     report("Building the BM25 index")
     lexical = LexicalIndex.build(passages, settings.stemmer)
 
@@ -119,6 +142,7 @@ def build_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, se
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "retrieval_modes": ["dense", "lexical", "hybrid"] if dense is not None else ["lexical"],
         "embedding": embedding_settings(embedder) if dense is not None else None,
+        "dense": dense.describe() if dense is not None else None,
         "model_free_reason": model_free_reason if embedder is None else None,
         "chunking": chunk_settings(settings),
         "lexical": lexical_settings(settings),

@@ -190,6 +190,8 @@ def status_line(mode: dict, counts: dict) -> str:
         models = f"mode tanpa model / model-free mode ({escape_markdown(mode.get('reason') or 'no embedding model')})"
     else:
         models = f"embedding {escape_markdown(mode['embedding_model'])}"
+        if mode.get("encoder"):  # the backend computing the embeddings: torch or onnx
+            models += f" ({escape_markdown(mode['encoder'])})"
     if mode.get("generator"):
         answers = f"generatif / generative {escape_markdown(mode['generator'])}"
     else:

@@ -2,8 +2,13 @@
 
 Environment variables: WARTA_CORPUS_DIR, WARTA_INDEX_DIR, WARTA_EMBEDDING_MODEL,
 WARTA_GENERATOR_MODEL, WARTA_NLI_MODEL, WARTA_HOST, WARTA_PORT, WARTA_QUEUE_SIZE (how many
-questions may wait for the web server before further ones are told "busy, try again"), and
-WARTA_GENERATION_SECONDS (the time limit for writing one generated answer).
+questions may wait for the web server before further ones are told "busy, try again"),
+WARTA_GENERATION_SECONDS (the time limit for writing one generated answer), and
+WARTA_CONTEXT_TOKENS (the generator's token budget for the retrieved passages).
+The dense index: WARTA_DENSE_INDEX (auto, flat or hnsw), WARTA_HNSW_THRESHOLD (passages above
+which "auto" builds HNSW) and WARTA_HNSW_RECALL (the recall@10 HNSW must reach against exact search).
+The query path: WARTA_THREADS (threads for torch, OpenMP/MKL, FAISS and ONNX Runtime),
+WARTA_ENCODER (auto, torch or onnx) and WARTA_QUERY_CACHE_SIZE (query embeddings kept in memory).
 """
 from __future__ import annotations
 
@@ -13,14 +18,21 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from rag.errors import ConfigError
+from rag.threads import available_cores
 
 # multilingual-e5-small: MIRACL-id nDCG@10 73.8 against 74.6 for e5-base, at 118M parameters
 # instead of 278M and 384 dimensions instead of 768 -- about 2.5x faster to encode on a CPU
 # laptop and half the index memory, for 0.8 points. README "Models" has the full reasoning.
 DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-small"
 DEFAULT_GENERATOR_MODEL = "Qwen/Qwen2.5-0.5B-Instruct"
+# Tokens of retrieved passages in a generator prompt (tags and titles included, whole sentences),
+# set with `python -m eval.generation_speed` (0.5B default, fp32, 2 cores, system prompt cached):
+# 300 make a ~485-token prompt, 1.6 s to the first token on an AVX-512 EPYC (2.3 s uncached);
+# about 1.7x that on a 2-core AVX2 Zen3 (~2.7 s), still within 3 s; 450 would take 2.2 s / ~3.8 s.
+DEFAULT_CONTEXT_TOKENS = 300
 
 RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
+ENCODERS = ("auto", "torch", "onnx")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -70,8 +82,29 @@ class Settings:
     answer_concurrency: int = 1
     # Per-request time limit for writing a generated answer, prompt reading included (env
     # WARTA_GENERATION_SECONDS); the answer is cut there, with a notice. The 0.5B default on two
-    # CPU cores needs ~5-12 s to read the prompt and ~15 s for 160 tokens.
+    # CPU cores needs 0.5-3 s to read the prompt and 10-30 s for 160 tokens (eval.generation_speed).
     generation_seconds: float = 60.0
+    # FAISS index type (rag.dense): "auto" is exact IndexFlatIP up to `hnsw_threshold` passages
+    # and HNSW above, its efSearch chosen at build time to reach `hnsw_target_recall` (recall@10
+    # against exact search). "flat" and "hnsw" force one (env WARTA_DENSE_INDEX,
+    # WARTA_HNSW_THRESHOLD, WARTA_HNSW_RECALL).
+    dense_index: str = "auto"
+    hnsw_threshold: int = 150_000
+    hnsw_target_recall: float = 0.95
+    # The generator's token budget for the retrieved passages (env WARTA_CONTEXT_TOKENS): prompt
+    # reading dominates the wait for the first token on a CPU; see DEFAULT_CONTEXT_TOKENS.
+    context_tokens: int = DEFAULT_CONTEXT_TOKENS
+    # Threads for torch (intra-op), OpenMP/MKL, FAISS and ONNX Runtime, pinned once when the
+    # pipeline opens (rag.threads; env WARTA_THREADS); default: the cores this process may use.
+    threads: int = available_cores()
+    # The embedding model's backend (env WARTA_ENCODER): "auto" exports it to ONNX once and uses
+    # ONNX Runtime only if its embeddings match torch's (cosine >= onnx_min_cosine on corpus
+    # passages and queries) and it is faster here, measured once and recorded (rag.onnx_encoder).
+    encoder: str = "auto"
+    onnx_min_cosine: float = 0.999
+    # Query embeddings kept in memory (LRU), so a repeated question skips the encoder; 0 = off
+    # (env WARTA_QUERY_CACHE_SIZE).
+    query_cache_size: int = 1024
 
     def __post_init__(self) -> None:
         if self.retrieval_mode not in RETRIEVAL_MODES:
@@ -98,6 +131,24 @@ class Settings:
                               "must be at least 1")
         if not 0 < self.generation_seconds < float("inf"):
             raise ConfigError(f"generation time limit {self.generation_seconds} s must be a number above 0")
+        if self.context_tokens < 64:
+            raise ConfigError(f"context token budget {self.context_tokens} is below the minimum of 64")
+        from rag.dense import KINDS
+
+        if self.dense_index not in KINDS:
+            raise ConfigError(f"dense index type {self.dense_index!r} is not one of {', '.join(KINDS)}")
+        if self.hnsw_threshold < 0:
+            raise ConfigError(f"HNSW threshold {self.hnsw_threshold} must be at least 0 passages")
+        if not 0 < self.hnsw_target_recall <= 1:
+            raise ConfigError(f"HNSW target recall {self.hnsw_target_recall} must be above 0 and at most 1")
+        if self.threads < 1:
+            raise ConfigError(f"threads {self.threads} must be at least 1")
+        if self.encoder not in ENCODERS:
+            raise ConfigError(f"encoder {self.encoder!r} is not one of {', '.join(ENCODERS)}")
+        if not self.onnx_min_cosine >= 0:  # above 1 can never be met: ONNX is then never used
+            raise ConfigError(f"ONNX minimum cosine {self.onnx_min_cosine} must be a number from 0")
+        if self.query_cache_size < 0:
+            raise ConfigError(f"query cache size {self.query_cache_size} must be at least 0")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port {self.port} is not between 1 and 65535")
 
@@ -122,6 +173,13 @@ def _number_env(name: str, default, env=None, kind=int):
         raise ConfigError(f"{name}={raw!r} is not {what}") from None
 
 
+# Numeric settings read from the environment: variable -> (field, int or float).
+_NUMBER_ENV = {"WARTA_PORT": ("port", int), "WARTA_QUEUE_SIZE": ("queue_size", int),
+               "WARTA_GENERATION_SECONDS": ("generation_seconds", float), "WARTA_CONTEXT_TOKENS": ("context_tokens", int),
+               "WARTA_HNSW_THRESHOLD": ("hnsw_threshold", int), "WARTA_HNSW_RECALL": ("hnsw_target_recall", float),
+               "WARTA_THREADS": ("threads", int), "WARTA_QUERY_CACHE_SIZE": ("query_cache_size", int)}
+
+
 def settings_from_env(env: dict | None = None) -> Settings:
     """Settings from WARTA_* environment variables over the defaults."""
     env = os.environ if env is None else env
@@ -139,12 +197,12 @@ def settings_from_env(env: dict | None = None) -> Settings:
         values["nli_model"] = model_setting(env["WARTA_NLI_MODEL"])
     if env.get("WARTA_HOST"):
         values["host"] = env["WARTA_HOST"]
-    if env.get("WARTA_PORT"):
-        values["port"] = _number_env("WARTA_PORT", base.port, env)
-    if env.get("WARTA_QUEUE_SIZE"):
-        values["queue_size"] = _number_env("WARTA_QUEUE_SIZE", base.queue_size, env)
-    if env.get("WARTA_GENERATION_SECONDS"):
-        values["generation_seconds"] = _number_env("WARTA_GENERATION_SECONDS", base.generation_seconds, env, kind=float)
+    for var, (name, kind) in _NUMBER_ENV.items():
+        if env.get(var):
+            values[name] = _number_env(var, getattr(base, name), env, kind=kind)
+    for var, name in (("WARTA_DENSE_INDEX", "dense_index"), ("WARTA_ENCODER", "encoder")):
+        if env.get(var):
+            values[name] = env[var].strip().lower()
     return replace(base, **values)
 
 

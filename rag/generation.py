@@ -2,7 +2,10 @@
 numbered passages, streamed token by token; rag.verify then checks every [n].
 
 The prompt is kept to a few hundred tokens, because on a CPU prefill dominates the wait for the
-first token (0.5B model, fp32, 2 cores: 1,500 prompt tokens cost ~12 s). Passages are data: they
+first token (0.5B model, fp32, 2 cores: 1,500 prompt tokens cost ~12 s): the numbered passages get
+a token budget (Settings.context_tokens, whole sentences only), and the constant system prompt is
+read once per language at load time, its key/value cache copied into each request, so a request
+only reads its passages and question (eval.generation_speed measures both). Passages are data: they
 sit inside <passage> tags and the system prompt says instructions inside them are not to be
 followed; links and images in the output are removed, so an answer never loads anything.
 
@@ -13,6 +16,7 @@ is withheld. Each request has a time limit (Settings.generation_seconds) besides
 """
 from __future__ import annotations
 
+import copy
 import re
 import secrets
 import threading
@@ -20,10 +24,12 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from rag.config import DEFAULT_CONTEXT_TOKENS
 from rag.errors import ModelUnavailable
 from rag.messages import say
 from rag.models import how_to_fix, resolve_model
 from rag.retrieval import Hit
+from rag.sentences import split_sentences
 
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 # A fresh secret per process: it appears in no corpus and no answer, so seeing it in the output
@@ -124,6 +130,9 @@ class Generation:
         self.guard = guard
         self.stopped: str | None = None
         self.new_tokens = 0
+        # Prompt tokens, and how many of them came from the system-prompt cache (0: read them all).
+        self.prompt_tokens = 0
+        self.cached_tokens = 0
         self.worker: threading.Thread | None = None
 
     @property
@@ -142,7 +151,9 @@ class Generation:
         answerer = self.answerer
         stop = _Stop(time.monotonic() + answerer.max_time_s, answerer.tokenizer.eos_token_id)
         inputs = answerer.tokenizer(self.prompt, return_tensors="pt", add_special_tokens=False)
-        prompt_length = inputs["input_ids"].shape[1]
+        prompt_length = self.prompt_tokens = inputs["input_ids"].shape[1]
+        prefix = answerer.prefix_for(inputs["input_ids"][0])
+        self.cached_tokens = prefix.length if prefix else 0
         streamer = TextIteratorStreamer(answerer.tokenizer, skip_prompt=True, skip_special_tokens=True,
                                         timeout=answerer.max_time_s + 30)
         failure: list[BaseException] = []
@@ -150,9 +161,12 @@ class Generation:
         def run():
             try:
                 with torch.inference_mode():
+                    # The whole prompt and its attention mask go in with a copy of the prefix's
+                    # cache: generate() then reads only the tokens after it (GenerationMixin._prefill).
+                    cache = {"past_key_values": prefix.copy()} if prefix else {}
                     output = answerer.model.generate(
-                        **inputs, streamer=streamer, max_new_tokens=answerer.max_new_tokens, do_sample=False,
-                        stopping_criteria=StoppingCriteriaList([stop]),
+                        **inputs, **cache, streamer=streamer, max_new_tokens=answerer.max_new_tokens,
+                        do_sample=False, stopping_criteria=StoppingCriteriaList([stop]),
                         pad_token_id=answerer.tokenizer.pad_token_id or answerer.tokenizer.eos_token_id)
                 self.new_tokens = output.shape[1] - prompt_length
             except BaseException as e:  # handed to the reading thread, which would otherwise wait
@@ -205,16 +219,71 @@ class _Stop:
         return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
 
 
+# Measured with `python -m eval.generation_speed` (random-initialised Qwen2.5-0.5B, 2 threads, a
+# 485-token prompt: 300 context tokens; "cached": the system prompt's 140 tokens come from PrefixCache):
+#   AMD EPYC with AVX512_BF16, torch 2.13   fp32: 2.33 s to first token (1.61 s cached), 8 tokens/s
+#                                           bf16: 0.77 s to first token (0.50 s cached), 17 tokens/s
+#   Zen3, AVX2 only (no bf16 units)         bf16 4.5x slower than fp32 at prefill (1,500 tokens: 12-13 s in fp32)
+# So bf16 only where the CPU has bf16 dot-product instructions, fp32 elsewhere; and fp32 below
+# BF16_MIN_PARAMETERS, where the dtype changes no timing and fp32 keeps generation exact (tiny test
+# models; greedy output identical with and without the cached system prompt, which bf16 rounding
+# can break: on the random 0.5B the last logits differ by up to 0.04, enough to flip a close call,
+# after which the two texts part; neither is more right than the other).
+BF16_MIN_PARAMETERS = 100_000_000
+_BF16_UNITS = ("avx512_bf16", "amx_bf16")
+
+
+def generation_dtype(parameters: int, capabilities=None) -> str:
+    """"bfloat16" for a model of `parameters` parameters on a CPU with bf16 units (`capabilities`:
+    torch.cpu.get_capabilities() by default), else "float32"."""
+    if capabilities is None:
+        import torch
+
+        capabilities = torch.cpu.get_capabilities()
+    fast_bf16 = any(capabilities.get(unit, False) for unit in _BF16_UNITS)
+    return "bfloat16" if fast_bf16 and parameters >= BF16_MIN_PARAMETERS else "float32"
+
+
+class PrefixCache:
+    """The key/value cache of a constant prompt prefix (the system prompt), computed once.
+
+    `copy()` is what a request gets: generate() appends to the cache it is given, so each request
+    starts from its own copy (deepcopy, as in the transformers "Re-use Cache to continue
+    generation" recipe). The prefix is ~140 tokens: a copy is ~3.5 MB for the 0.5B model.
+    """
+
+    def __init__(self, model, ids: list[int]) -> None:
+        import torch
+        from transformers import DynamicCache
+
+        self.ids = list(ids)
+        self.length = len(self.ids)
+        with torch.inference_mode():
+            self.cache = model(input_ids=torch.tensor([self.ids], device=model.device),
+                               past_key_values=DynamicCache(config=model.config), use_cache=True).past_key_values
+
+    def starts(self, ids) -> bool:
+        """Whether token ids `ids` begin with this prefix and go on after it."""
+        head = ids[:self.length]
+        return len(ids) > self.length and (head.tolist() if hasattr(head, "tolist") else list(head)) == self.ids
+
+    def copy(self):
+        return copy.deepcopy(self.cache)
+
+
 class GenerativeAnswerer:
     name = "generative"
 
-    def __init__(self, model_id: str, path: Path, max_new_tokens: int = 160, context_tokens: int = 600,
-                 max_time_s: float = 60.0) -> None:
+    def __init__(self, model_id: str, path: Path, max_new_tokens: int = 160,
+                 context_tokens: int = DEFAULT_CONTEXT_TOKENS, max_time_s: float = 60.0,
+                 prefix_cache: bool = True, dtype: str = "auto") -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
+        if dtype not in ("auto", "float32", "bfloat16"):
+            raise ValueError(f"generator dtype {dtype!r} is not auto, float32 or bfloat16")
         self.model_id = model_id
         self.max_new_tokens = max_new_tokens
         self.context_tokens = context_tokens
@@ -222,22 +291,71 @@ class GenerativeAnswerer:
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         if not getattr(self.tokenizer, "chat_template", None):
             raise ModelUnavailable(f"generator model {model_id} has no chat template; use an instruct/chat model")
-        # fp32: on CPUs without bf16 units bf16 is several times slower at prefill.
+        # Loaded in fp32 (the tiny test models are saved so), then bf16 if generation_dtype says so.
         self.model = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True, dtype=torch.float32)
+        self.dtype = generation_dtype(self.model.num_parameters()) if dtype == "auto" else dtype
+        self.model.to(getattr(torch, self.dtype))
         self.model.eval()
+        # The system prompt's cache, per language; why not, when the chat template makes that impossible.
+        self.prefixes: dict[str, PrefixCache] = {}
+        self.prefix_reason: str | None = None if prefix_cache else "turned off"
+        if prefix_cache:
+            self._cache_system_prompts()
+
+    def _cache_system_prompts(self) -> None:
+        """Reads each language's system prompt (canary included) once. Used only if the chat
+        template's tokens for a whole prompt begin with exactly these tokens (checked here on a
+        sample prompt, and again on every request), else the prompt is read whole, as before."""
+        for lang in LANGUAGE_NAMES:
+            system = [{"role": "system", "content": system_prompt(lang)}]
+            text = self.tokenizer.apply_chat_template(system, tokenize=False, add_generation_prompt=False)
+            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+            sample = self.tokenizer(self.prompt("?", lang, []), add_special_tokens=False)["input_ids"]
+            if not (len(sample) > len(ids) and sample[:len(ids)] == ids):
+                self.prefixes.clear()
+                self.prefix_reason = ("the chat template's tokens for a prompt do not begin with those of its system "
+                                      "prompt alone; every prompt is read whole")
+                return
+            self.prefixes[lang] = PrefixCache(self.model, ids)
+
+    def prefix_for(self, ids) -> PrefixCache | None:
+        """The cached prefix that prompt token ids `ids` begin with, if any."""
+        return next((p for p in self.prefixes.values() if p.starts(ids)), None)
+
+    def _count(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def _passage_block(self, hits: list[Hit]) -> str:
-        """Numbered passages, cut so that all of them fit the context budget in tokens."""
-        budget = self.context_tokens
-        blocks = []
-        for n, hit in enumerate(hits, start=1):
-            ids = self.tokenizer(hit.passage.text, add_special_tokens=False)["input_ids"]
-            if budget <= 32:
-                break
-            text = hit.passage.text if len(ids) <= budget else self.tokenizer.decode(ids[:budget])
-            budget -= min(len(ids), budget)
-            blocks.append(f'<passage n="{n}" source="{hit.document.title}">\n{text}\n</passage>')
-        return "\n".join(blocks)
+        """The numbered passages, at most `context_tokens` tokens in all (tags and titles
+        included), by the model's tokenizer, cut only after whole sentences (rag.sentences).
+
+        First each passage's leading sentence, in rank order (one that does not fit is left out),
+        so that several passages are shown; then, in rank order, each shown passage grows by
+        its next sentences while they fit. Passage n is always hits[n - 1], so every [n] the model
+        writes is checked against the passage it saw (a left-out n is missing from the prompt)."""
+        texts = [hit.passage.text.rstrip() for hit in hits]
+        ends = [[s.end for s in split_sentences(text)] or [len(text)] for text in texts]
+        shown = [0] * len(hits)  # sentences shown of each passage
+
+        def block() -> str:
+            return "\n".join(f'<passage n="{n}" source="{hit.document.title}">\n{texts[i][:ends[i][shown[i] - 1]]}\n'
+                             f"</passage>" for i, (n, hit) in enumerate(enumerate(hits, start=1)) if shown[i])
+
+        def grow(i: int) -> bool:
+            if shown[i] == len(ends[i]):
+                return False
+            shown[i] += 1
+            if self._count(block()) <= self.context_tokens:
+                return True
+            shown[i] -= 1
+            return False
+
+        for i in range(len(hits)):
+            grow(i)
+        for i in range(len(hits)):
+            while shown[i] and grow(i):
+                pass
+        return block()
 
     def prompt(self, question: str, lang: str, hits: list[Hit]) -> str:
         messages = [

@@ -23,6 +23,7 @@ from rag.language import detect_language
 from rag.messages import say
 from rag.retrieval import Retriever
 from rag.store import IndexStore, LoadedIndex
+from rag.threads import pin_threads
 
 Report = Callable[[str], None]
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -36,12 +37,19 @@ def report_to_stderr(message: str) -> None:
     print(f"warta: {message}", file=sys.stderr, flush=True)
 
 
-def open_embedder(settings: Settings) -> tuple[Embedder | None, str | None]:
-    """(embedder, None), or (None, why not) for model-free mode."""
+def open_embedder(settings: Settings, report: Report | None = None) -> tuple[Embedder | None, str | None]:
+    """(embedder, None), or (None, why not) for model-free mode. The backend (torch or ONNX
+    Runtime) follows settings.encoder; the embedder's `backend_reason` says why."""
     if settings.embedding_model is None:
         return None, "the embedding model is turned off (WARTA_EMBEDDING_MODEL=none)"
     try:
-        return load_embedder(settings.embedding_model, settings.embed_batch_size), None
+        from rag.onnx_encoder import corpus_samples
+
+        return load_embedder(settings.embedding_model, settings.embed_batch_size, encoder=settings.encoder,
+                             cache_size=settings.query_cache_size, min_cosine=settings.onnx_min_cosine,
+                             samples=lambda: corpus_samples(settings.corpus_dir, settings.chunk_size,
+                                                            settings.chunk_overlap),
+                             report=report), None
     except ModelUnavailable as e:
         return None, str(e)
 
@@ -61,7 +69,7 @@ def open_generator(settings: Settings):
     from rag.generation import load_generator
 
     return _optional_model(settings.generator_model, "the generator model is turned off (WARTA_GENERATOR_MODEL=none)",
-                           lambda model_id: load_generator(model_id, max_time_s=settings.generation_seconds))
+                           lambda model_id: load_generator(model_id, max_time_s=settings.generation_seconds, context_tokens=settings.context_tokens))
 
 
 def open_nli(settings: Settings):
@@ -129,6 +137,7 @@ class Warta:
         """Load models and a verified index once. `with_generator` also loads the generator and
         `with_nli` (by default: the same) the NLI model; slow and large, so only for answering
         and for checking claims."""
+        pin_threads(settings.threads)  # before any model or index loads (rag.threads)
         generator, generator_reason = None, "no generator was loaded"
         nli, nli_reason = None, "no NLI model was loaded"
         if with_generator:
@@ -139,7 +148,9 @@ class Warta:
             nli, nli_reason = open_nli(settings)
             if nli_reason and settings.nli_model is not None:
                 report(f"fact checks without NLI: {nli_reason}.")
-        embedder, reason = open_embedder(settings)
+        embedder, reason = open_embedder(settings, report)
+        if embedder is not None and settings.encoder != "torch" and getattr(embedder, "backend", "torch") != "onnx":
+            report(f"torch encoder, not ONNX: {getattr(embedder, 'backend_reason', None) or 'not checked'}.")
         if reason:
             report(f"model-free mode: {reason}. Retrieval is lexical only.")
         corpus = load_corpus(settings.corpus_dir)
@@ -147,7 +158,11 @@ class Warta:
             report(f"skipped {problem}")
         index = ensure_index(IndexStore(settings.index_dir), corpus, embedder, settings, report,
                              rebuild=rebuild, model_free_reason=reason)
-        return cls(settings, index, embedder, reason, corpus, generator, generator_reason, nli, nli_reason)
+        warta = cls(settings, index, embedder, reason, corpus, generator, generator_reason, nli, nli_reason)
+        from rag.warmup import warm_up
+
+        warm_up(warta)  # what requests would load on first use, loaded now: requests open no files
+        return warta
 
     def mode(self, requested: str | None = None) -> dict:
         """What runs, and why when it is not what was asked for."""
@@ -159,7 +174,8 @@ class Warta:
         return {"retrieval": effective, "requested": requested,
                 "embedding_model": self.embedder.model_id if self.retriever.embedder else None,
                 "model_free": self.retriever.embedder is None, "reason": why,
-                "index": self.index.path.name}
+                "index": self.index.path.name,
+                "encoder": getattr(self.embedder, "backend", "torch") if self.retriever.embedder else None}
 
     def answer_mode(self, requested: str | None = None) -> dict:
         """mode() plus how answers are written (generator, or extractive and why)."""

@@ -9,6 +9,7 @@ from rag.config import RETRIEVAL_MODES
 from rag.corpus import Document
 from rag.embedding import Embedder
 from rag.store import LoadedIndex
+from rag.threads import pin_this_thread
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Retriever:
     def retrieve(self, query: str, k: int = 5, mode: str = "hybrid", timings: dict | None = None) -> list[Hit]:
         mode = self.effective_mode(mode)
         timings = {} if timings is None else timings
+        pin_this_thread()  # OpenMP (faiss) keeps thread counts per thread: once per new thread
         pool = max(k, 50)  # each retriever's candidates before fusion
         rankings: dict[str, list[tuple[int, float]]] = {}
         if mode in ("dense", "hybrid"):

@@ -122,7 +122,7 @@ class IndexStore:
             documents = {r["doc_id"]: Document(**r) for r in read_jsonl(path / DOCUMENTS)}
             passages = [Passage.from_json(r) for r in read_jsonl(path / PASSAGES)]
             lexical = LexicalIndex.load(path / LEXICAL, (manifest.get("lexical") or {}).get("stemmer", "snowball"))
-            dense = DenseIndex.load(path / DENSE) if (path / DENSE).exists() else None
+            dense = DenseIndex.load(path / DENSE, manifest.get("dense")) if (path / DENSE).exists() else None
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
             raise IndexInvalid(f"index build {path.name} cannot be read: {e}") from None
         self._verify_counts(path, manifest, documents, passages, lexical, dense)
@@ -152,7 +152,30 @@ class IndexStore:
                 raise IndexInvalid(f"{path.name}/{MANIFEST}: {key!r} is missing or not a mapping")
         if not all(isinstance(entry, dict) for entry in manifest["documents"].values()):
             raise IndexInvalid(f"{path.name}/{MANIFEST}: 'documents' holds an entry that is not a mapping")
+        self._check_dense_record(path, manifest)
         return manifest
+
+    @staticmethod
+    def _check_dense_record(path: Path, manifest: dict) -> None:
+        """'dense' is absent (a build from before HNSW support: flat), null (no vectors), or the
+        index's record: {"type": "flat", ...} or {"type": "hnsw", "M", "efConstruction",
+        "efSearch" (whole numbers >= 1), "recall_at_10" (0..1), ...}."""
+        if "dense" not in manifest or manifest["dense"] is None:
+            return
+        dense = manifest["dense"]
+        where = f"{path.name}/{MANIFEST}: 'dense'"
+        if not isinstance(dense, dict):
+            raise IndexInvalid(f"{where} is missing or not a mapping")
+        if dense.get("type") not in ("flat", "hnsw"):
+            raise IndexInvalid(f"{where} names index type {str(dense.get('type'))[:40]!r}, not flat or hnsw")
+        if dense["type"] == "hnsw":
+            for key in ("M", "efConstruction", "efSearch"):
+                value = dense.get(key)
+                if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1 << 20:
+                    raise IndexInvalid(f"{where}: {key!r} is {repr(value)[:40]}, not a whole number from 1")
+            recall = dense.get("recall_at_10")
+            if not isinstance(recall, (int, float)) or isinstance(recall, bool) or not 0 <= recall <= 1:
+                raise IndexInvalid(f"{where}: 'recall_at_10' is {repr(recall)[:40]}, not a number in [0, 1]")
 
     def _verify_files(self, path: Path, manifest: dict) -> None:
         expected = manifest.get("files") or {}
@@ -189,6 +212,19 @@ class IndexStore:
                                f"the manifest says {embedding and embedding.get('dimension')}")
         if dense is None and embedding is not None:
             raise IndexInvalid(f"index build {path.name}: manifest names an embedding model but there are no vectors")
+        if dense is None and manifest.get("dense") is not None:
+            raise IndexInvalid(f"index build {path.name}: manifest describes a dense index but there are no vectors")
+        if dense is not None:
+            record = manifest.get("dense", {"type": "flat"})  # builds before HNSW support were flat
+            if record is None:
+                raise IndexInvalid(f"index build {path.name}: manifest says there is no dense index but there are vectors")
+            if dense.kind != record["type"]:
+                raise IndexInvalid(f"index build {path.name}: the dense index is {dense.kind}, "
+                                   f"the manifest says {record['type']}")
+            if dense.kind == "hnsw" and (dense.info["M"], dense.info["efConstruction"]) != (record["M"], record["efConstruction"]):
+                raise IndexInvalid(f"index build {path.name}: the HNSW graph has M={dense.info['M']}, "
+                                   f"efConstruction={dense.info['efConstruction']}, the manifest says "
+                                   f"M={record['M']}, efConstruction={record['efConstruction']}")
 
     # --- writing (hold the lock) ---------------------------------------------------------
     @contextlib.contextmanager

@@ -1,0 +1,741 @@
+"""python -m eval.bench: speed and memory of Warta's indexes at 10k / 100k / 1M passages, beside the
+naive peers, plus the real corpus end to end.
+
+    python -m eval.bench [--quick] [--sizes 10000 100000 1000000] [--out DIR]
+
+1. Dense (FAISS) on synthetic 384-d embedding-like vectors (eval.synthetic): exact IndexFlatIP,
+   HNSW (M=32) at several efSearch, SQ8; build time, index bytes (faiss.serialize_index), peak RSS,
+   single-query p50/p95 at k=10 (warm), recall@10 against the exact index.
+2. Lexical on synthetic Zipf text: rag.lexical (bm25s) against rank-bm25 (LangChain's BM25Retriever
+   engine), which runs at sizes up to 100k only, with fewer queries (it scans every document per word).
+3. The peer paths side by side with ratios: a LangChain-style brute-force numpy dot product over all
+   vectors against our DenseIndex, rank-bm25 against ours.
+4. The seed corpus through rag.Warta: p50/p95 of Warta.search and Warta.ask over eval/questions.jsonl.
+5. Generation speed, when eval.generation_speed exposes a measuring function (full run only).
+
+--quick: 10k and 100k, fewer queries, no generation (under 3 minutes on 2 cores). Markdown tables are
+printed; the figures go to DIR/bench.json (default eval/out/bench.json).
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import inspect
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from eval import synthetic
+from eval.metrics import percentile
+from eval.report import table
+
+EVAL_DIR = Path(__file__).resolve().parent
+DEFAULT_OUT = EVAL_DIR / "out"
+QUESTIONS = EVAL_DIR / "questions.jsonl"
+K = 10
+HNSW_M = 32
+EF_SEARCH = (64, 128, 256)
+FULL_SIZES = (10_000, 100_000, 1_000_000)
+QUICK_SIZES = (10_000, 100_000)
+PEER_LEXICAL_MAX = 100_000  # rank-bm25 beyond this takes hours to build and seconds per query
+EXHAUSTIVE_QUERY_CAP = 50   # exhaustive scans (Flat, SQ8, numpy) at 1M+: each query reads ~1.5 GB
+WARM_QUERIES = 10
+LEXICAL_LANG = "id"
+JSON_KEYS = ("environment", "settings", "dense", "lexical", "peers", "real_corpus", "generation", "notes",
+             "wall_seconds")
+
+
+# ----------------------------------------------------------------------------- measuring helpers
+
+def _status_bytes(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark (VmHWM) to the current RSS (Linux: clear_refs 5)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss() -> int | None:
+    return _status_bytes("VmHWM")
+
+
+def _mb(n: int | None) -> float | None:
+    return None if n is None else round(n / 1e6, 1)
+
+
+def latency_summary(ms: list[float]) -> dict:
+    return {"n": len(ms), "p50": _r(percentile(ms, 50)), "p95": _r(percentile(ms, 95)),
+            "mean": _r(float(np.mean(ms)) if ms else None)}
+
+
+def _r(x, digits: int = 3):
+    return None if x is None else round(float(x), digits)
+
+
+def _progress(items, desc: str, quiet: bool = False):
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, file=sys.stderr, leave=False, disable=quiet, mininterval=0.5)
+
+
+def time_queries(search, queries, desc: str, warm: int = WARM_QUERIES, quiet: bool = False) -> tuple[list[float], list]:
+    """Per-query wall time in ms, one query at a time, after `warm` untimed runs; and the results."""
+    for q in queries[:warm]:
+        search(q)
+    times, results = [], []
+    for q in _progress(queries, desc, quiet):
+        started = time.perf_counter()
+        result = search(q)
+        times.append((time.perf_counter() - started) * 1000)
+        results.append(result)
+    return times, results
+
+
+def _size_label(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else (
+        f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n))
+
+
+# ----------------------------------------------------------------------------- environment
+
+def environment() -> dict:
+    import faiss
+
+    cpu = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    flags = ""
+    try:
+        flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
+    except (OSError, StopIteration):
+        pass
+    versions = {}
+    for dist in ("numpy", "faiss-cpu", "bm25s", "rank-bm25", "PyStemmer", "scipy", "torch", "sentence-transformers",
+                 "transformers"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    try:
+        import torch
+
+        torch_threads = torch.get_num_threads()
+    except ImportError:
+        torch_threads = None
+    return {"cpu": cpu, "load_average": [round(x, 2) for x in os.getloadavg()], "avx2": " avx2" in flags, "avx512": " avx512f" in flags, "cores": os.cpu_count(),
+            "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+            "memory_gb": _r((_meminfo_total() or 0) / 1e9, 1), "faiss_threads": faiss.omp_get_max_threads(),
+            "faiss_simd": getattr(faiss, "get_compile_options", lambda: None)(), "torch_threads": torch_threads,
+            "thread_env": {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "WARTA_THREADS")},
+            "python": platform.python_version(), "versions": versions}
+
+
+def _meminfo_total() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+# ----------------------------------------------------------------------------- dense
+
+def dense_api() -> dict:
+    """What rag.dense offers, read when the benchmark runs: whether DenseIndex.build takes `kind`
+    (the index-type chooser), which kinds it knows, and the pipeline's own settings for it."""
+    from rag import dense
+    from rag.config import settings_from_env
+
+    params = inspect.signature(dense.DenseIndex.build).parameters
+    kinds = getattr(dense, "KINDS", None)
+    settings = settings_from_env()
+    pipeline = {}  # DenseIndex.build's keyword -> the pipeline's value (as rag.builder passes them)
+    for param, field in (("kind", "dense_index"), ("hnsw_threshold", "hnsw_threshold"),
+                         ("target_recall", "hnsw_target_recall")):
+        if param in params and hasattr(settings, field):
+            pipeline[param] = getattr(settings, field)
+    return {"chooser": "kind" in params and callable(getattr(dense, "choose_kind", None)),
+            "kinds": list(kinds) if kinds else None, "pipeline": pipeline}
+
+
+def _faiss_index(index):
+    """The raw faiss index inside a DenseIndex (for efSearch and serialisation)."""
+    import faiss
+
+    raw = getattr(index, "_index", index)
+    return faiss.downcast_index(raw) if hasattr(raw, "this") else raw
+
+
+def _hnsw_of(raw):
+    import faiss
+
+    if not hasattr(raw, "this"):
+        return None
+    raw = faiss.downcast_index(raw)
+    if hasattr(raw, "hnsw"):
+        return raw.hnsw
+    inner = getattr(raw, "index", None)  # e.g. an IndexIDMap or IndexPreTransform around it
+    return _hnsw_of(inner) if inner is not None else None
+
+
+def build_dense(vectors: np.ndarray, kind: str, api: dict):
+    """(DenseIndex, how it was built). Through DenseIndex.build(kind=...) when rag.dense offers the
+    kind (with the pipeline's target recall), else the same faiss index built here and wrapped in
+    DenseIndex, so every row searches through DenseIndex.search."""
+    import faiss
+
+    from rag.dense import DenseIndex
+
+    if api["chooser"] and kind in (api["kinds"] or ()):
+        extra = {k: v for k, v in api["pipeline"].items() if k != "kind"}
+        index = DenseIndex.build(vectors, kind=kind, **extra)
+        _check_dense(index, vectors)
+        return index, f"DenseIndex.build(kind={kind!r})"
+    d = vectors.shape[1]
+    if kind == "flat":
+        raw = faiss.IndexFlatIP(d)
+    elif kind == "hnsw":
+        raw = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    elif kind == "sq8":
+        raw = faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+        raw.train(vectors[:: max(1, len(vectors) // 100_000)])
+    else:
+        raise ValueError(f"unknown index kind {kind!r}")
+    raw.add(vectors)
+    index = _wrap(raw)
+    return index, f"faiss directly ({type(raw).__name__})"
+
+
+def _wrap(raw):
+    """DenseIndex around a faiss index built here. DenseIndex may keep a non-owning
+    faiss.downcast_index proxy, so the owning proxy is kept alive beside it."""
+    from rag.dense import DenseIndex
+
+    try:
+        index = DenseIndex(raw)
+    except ValueError:  # a DenseIndex that only describes the types it builds (no SQ8)
+        index = DenseIndex.__new__(DenseIndex)
+        index._index, index.info = raw, {"type": type(raw).__name__}
+    index._bench_owner = raw
+    return index
+
+
+def _check_dense(index, vectors: np.ndarray) -> None:
+    if index.size != len(vectors) or index.dimension != vectors.shape[1]:
+        raise RuntimeError(f"rag.dense returned a broken index: {index.size} x {index.dimension} for "
+                           f"{len(vectors)} x {vectors.shape[1]} vectors (a freed FAISS object?)")
+
+
+def _index_bytes(index) -> int:
+    import faiss
+
+    return int(faiss.serialize_index(_faiss_index(index)).nbytes)
+
+
+def _describe(index) -> str:
+    raw = _faiss_index(index)
+    hnsw = _hnsw_of(raw)
+    name = type(raw).__name__
+    if hnsw is None:
+        return name
+    return f"{name} M={hnsw.nb_neighbors(1)} efC={hnsw.efConstruction} ef={hnsw.efSearch}"
+
+
+def _ids(hits: list[tuple[int, float]]) -> list[int]:
+    return [i for i, _ in hits] + [-1] * (K - len(hits))
+
+
+def _ours_kind(n: int, api: dict) -> str | None:
+    """The kind the pipeline's DenseIndex.build would choose for n vectors, or None (no chooser)."""
+    if not api["chooser"]:
+        return None
+    from rag.dense import choose_kind
+
+    params = inspect.signature(choose_kind).parameters
+    pipeline = api["pipeline"]
+    build_defaults = inspect.signature(__import__("rag.dense", fromlist=["DenseIndex"]).DenseIndex.build).parameters
+    kind = pipeline.get("kind", build_defaults["kind"].default)
+    threshold = pipeline.get("hnsw_threshold", build_defaults["hnsw_threshold"].default) \
+        if "hnsw_threshold" in build_defaults else None
+    return choose_kind(kind, n, threshold) if len(params) >= 3 else choose_kind(kind, n)
+
+
+def bench_dense(n: int, n_queries: int, seed: int, api: dict, quick: bool, quiet: bool) -> tuple[list[dict], dict]:
+    """Rows per index (and efSearch), and the peer comparison figures for this size."""
+    import faiss
+
+    from rag.dense import DenseIndex
+
+    vectors = synthetic.dense_corpus(n, seed=seed)
+    queries = synthetic.dense_queries(vectors, n_queries, seed=seed)
+    exhaustive_q = queries[:EXHAUSTIVE_QUERY_CAP] if n >= 1_000_000 else queries
+    truth_index = faiss.IndexFlatIP(vectors.shape[1])
+    truth_index.add(vectors)
+    _, truth = truth_index.search(queries, K)  # batched: the exact top 10 of every query
+    del truth_index
+    rows = []
+    ours_kind = _ours_kind(n, api)
+    ours_row = None
+
+    def measure(label: str, index, build_s: float | None, how: str, qs: np.ndarray, peak: int | None,
+                memory: int | None = None, extra: dict | None = None) -> dict:
+        times, results = time_queries(lambda q: index.search(q, K), qs, f"dense {_size_label(n)} {label}", quiet=quiet)
+        peak = max(peak or 0, peak_rss() or 0) or None  # before serialising, which copies the index
+        row = {"size": n, "index": label, "built_with": how, "build_s": _r(build_s, 2),
+               "index_bytes": memory,  # filled in by fill_bytes() once the index's queries are done
+               "peak_rss_bytes": peak, "latency_ms": latency_summary(times),
+               "recall@10": _r(synthetic.recall_at_k(np.array([_ids(r) for r in results]), truth[:len(qs)]), 4),
+               **(extra or {})}
+        rows.append(row)
+        return row
+
+    def fill_bytes(index, first_row: int) -> None:
+        """Serialised size for the rows of `index` from first_row on: only after their queries, so
+        the copy serialising makes never counts in their peak RSS."""
+        size = _index_bytes(index)
+        for row in rows[first_row:]:
+            if row["index_bytes"] is None:
+                row["index_bytes"] = size
+
+    def measure_ours(index, build_s: float, how: str, peak: int | None) -> dict:
+        exhaustive = _hnsw_of(_faiss_index(index)) is None
+        info = getattr(index, "info", None)
+        return measure(f"ours: {_describe(index)}", index, build_s, how, exhaustive_q if exhaustive else queries,
+                       peak, extra={"ours": True, "chooser_info": info if isinstance(info, dict) else None})
+
+    pipeline_call = "DenseIndex.build(vectors, " + ", ".join(f"{k}={v!r}" for k, v in api["pipeline"].items()) + ")"
+    # exact
+    reset_peak_rss()
+    started = time.perf_counter()
+    flat, how = build_dense(vectors, "flat", api)
+    flat_build, flat_peak = time.perf_counter() - started, peak_rss()
+    first_flat_row = len(rows)
+    measure("Flat (exact)", flat, flat_build, how, exhaustive_q, flat_peak)
+    # The same index searched by one OpenMP thread: a single-query search gains nothing from a second
+    # thread, and pays for its wake-up (a lot when the other core is busy).
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        measure("Flat (exact), 1 FAISS thread", flat, flat_build, how, exhaustive_q, flat_peak,
+                extra={"faiss_threads": 1})
+    finally:
+        faiss.omp_set_num_threads(threads)
+    if ours_kind == "flat":
+        ours_row = measure_ours(flat, flat_build, pipeline_call + " -> flat (same build as the Flat row)", flat_peak)
+    fill_bytes(flat, first_flat_row)
+    del flat
+    gc.collect()
+    # the naive peer: numpy dot product over every vector (LangChain InMemoryVectorStore-style)
+    reset_peak_rss()
+    started = time.perf_counter()
+    matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+
+    class NumpyBruteForce:
+        def search(self, q, k):
+            scores = matrix @ q
+            top = np.argpartition(-scores, k - 1)[:k]
+            top = top[np.argsort(-scores[top])]
+            return [(int(i), float(scores[i])) for i in top]
+
+    peer = measure("numpy brute force (peer)", NumpyBruteForce(), time.perf_counter() - started,
+                   "numpy (matrix @ q, argpartition)", exhaustive_q, peak_rss(), memory=int(matrix.nbytes))
+    del matrix
+    # HNSW: one build, several efSearch
+    gc.collect()
+    reset_peak_rss()
+    started = time.perf_counter()
+    hnsw_index, how = build_dense(vectors, "hnsw", api)
+    hnsw_build, hnsw_peak = time.perf_counter() - started, peak_rss()
+    hnsw = _hnsw_of(_faiss_index(hnsw_index))
+    first_hnsw_row = len(rows)
+    tuned_ef = hnsw.efSearch
+    info = getattr(hnsw_index, "info", None) or {}
+    tuning = {k: info[k] for k in ("graph_seconds", "recall_at_10", "recall_by_ef_search", "efConstruction")
+              if k in info}
+    for ef in EF_SEARCH:
+        hnsw.efSearch = ef
+        measure(f"HNSW M={hnsw.nb_neighbors(1)} efC={hnsw.efConstruction} ef={ef}", hnsw_index, hnsw_build, how,
+                queries, hnsw_peak, extra={"efSearch": ef, "efConstruction": hnsw.efConstruction,
+                                                     "build_detail": tuning})
+    hnsw.efSearch = tuned_ef
+    if ours_kind == "hnsw":
+        ours_row = measure_ours(hnsw_index, hnsw_build, pipeline_call + " -> hnsw (same build as the HNSW rows)",
+                                hnsw_peak)
+    fill_bytes(hnsw_index, first_hnsw_row)
+    del hnsw_index, hnsw
+    gc.collect()
+    # SQ8: 8-bit scalar quantisation, exhaustive
+    reset_peak_rss()
+    started = time.perf_counter()
+    sq8, how = build_dense(vectors, "sq8", api)
+    measure("SQ8 (exhaustive)", sq8, time.perf_counter() - started, how, exhaustive_q, peak_rss())
+    fill_bytes(sq8, len(rows) - 1)
+    del sq8
+    gc.collect()
+    if ours_row is None:  # no chooser, or it picked a kind not measured above: as the pipeline calls it
+        reset_peak_rss()
+        started = time.perf_counter()
+        ours_index = DenseIndex.build(vectors, **api["pipeline"])
+        _check_dense(ours_index, vectors)
+        ours_row = measure_ours(ours_index, time.perf_counter() - started, pipeline_call, peak_rss())
+        fill_bytes(ours_index, len(rows) - 1)
+        del ours_index
+    del vectors
+    gc.collect()
+    rows.remove(ours_row)
+    rows.append(ours_row)  # last in its size's block
+    return rows, {"size": n, "kind": "dense", "ours": ours_row["index"], "peer": peer["index"],
+                  "ours_p50": ours_row["latency_ms"]["p50"], "peer_p50": peer["latency_ms"]["p50"],
+                  "ours_p95": ours_row["latency_ms"]["p95"], "peer_p95": peer["latency_ms"]["p95"],
+                  "ours_build_s": ours_row["build_s"], "peer_build_s": peer["build_s"],
+                  "ours_recall@10": ours_row["recall@10"], "peer_recall@10": peer["recall@10"]}
+
+
+# ----------------------------------------------------------------------------- lexical
+
+def _dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def peer_lexical_queries(n: int, n_queries: int, quick: bool) -> int:
+    """How many queries rank-bm25 gets: each one scans every document's term dictionary per word."""
+    cap = 100 if n <= 10_000 else 40
+    return min(n_queries, cap // 2 if quick else cap)
+
+
+def bench_lexical(n: int, n_queries: int, seed: int, vocab: list[str], quick: bool, quiet: bool,
+                  stemmer: str = "snowball") -> tuple[list[dict], dict]:
+    from rag.analysis import passage_terms
+    from rag.chunking import Passage
+    from rag.lexical import LexicalIndex
+
+    texts = synthetic.text_corpus(n, seed=seed, vocab=vocab)
+    queries = synthetic.text_queries(texts, n_queries, seed=seed)
+    passages = [Passage(f"s{i}", f"s{i}#0", 0, len(t), t, LEXICAL_LANG) for i, t in enumerate(texts)]
+    rows = []
+    gc.collect()
+    reset_peak_rss()
+    started = time.perf_counter()
+    ours = LexicalIndex.build(passages, stemmer=stemmer)
+    ours_build = time.perf_counter() - started
+    ours_peak = peak_rss()
+    with tempfile.TemporaryDirectory(prefix="warta-bench-bm25-") as tmp:
+        ours.save(Path(tmp))
+        ours_bytes = _dir_bytes(Path(tmp))
+    times, ours_results = time_queries(lambda q: ours.search(q, K), queries, f"bm25s {_size_label(n)}", quiet=quiet)
+    ours_row = {"size": n, "system": "ours: rag.lexical (bm25s)", "build_s": _r(ours_build, 2),
+                "index_bytes": ours_bytes, "peak_rss_bytes": max(ours_peak or 0, peak_rss() or 0) or None,
+                "latency_ms": latency_summary(times), "top10_overlap_with_ours": 1.0}
+    rows.append(ours_row)
+    del ours, passages
+    gc.collect()
+    peer_row = None
+    if n <= PEER_LEXICAL_MAX:
+        from rank_bm25 import BM25Okapi
+
+        reset_peak_rss()
+        started = time.perf_counter()
+        # The same analysis (words, stop words, Snowball) as ours, so only the engines differ.
+        peer = BM25Okapi([passage_terms(t, LEXICAL_LANG, stemmer) for t in texts])
+        peer_build = time.perf_counter() - started
+        peer_peak = peak_rss()
+        doc_ids = list(range(n))
+        m = peer_lexical_queries(n, n_queries, quick)
+
+        def peer_search(q: str) -> list[int]:
+            return peer.get_top_n(passage_terms(q, LEXICAL_LANG, stemmer), doc_ids, n=K)  # BM25Retriever's call
+
+        times, peer_results = time_queries(peer_search, queries[:m], f"rank-bm25 {_size_label(n)}",
+                                           warm=min(3, m), quiet=quiet)
+        overlap = np.mean([len(set(p) & {i for i, _ in o}) / K for p, o in zip(peer_results, ours_results)])
+        peer_row = {"size": n, "system": "peer: rank-bm25 BM25Okapi", "build_s": _r(peer_build, 2),
+                    "index_bytes": None, "peak_rss_bytes": max(peer_peak or 0, peak_rss() or 0) or None,
+                    "latency_ms": latency_summary(times), "top10_overlap_with_ours": _r(overlap, 3)}
+        rows.append(peer_row)
+        del peer
+    else:
+        rows.append({"size": n, "system": "peer: rank-bm25 BM25Okapi", "skipped":
+                     f"not run above {PEER_LEXICAL_MAX:,} passages (hours to build, seconds per query)"})
+    del texts
+    gc.collect()
+    comparison = {"size": n, "kind": "lexical", "ours": ours_row["system"], "peer": "rank-bm25 BM25Okapi",
+                  "ours_p50": ours_row["latency_ms"]["p50"], "ours_p95": ours_row["latency_ms"]["p95"],
+                  "ours_build_s": ours_row["build_s"],
+                  "peer_p50": peer_row["latency_ms"]["p50"] if peer_row else None,
+                  "peer_p95": peer_row["latency_ms"]["p95"] if peer_row else None,
+                  "peer_build_s": peer_row["build_s"] if peer_row else None}
+    return rows, comparison
+
+
+# ----------------------------------------------------------------------------- real corpus, generation
+
+def bench_real(quiet: bool) -> dict:
+    """The seed corpus through rag.Warta in a temporary index folder: open (build), then warm
+    p50/p95 of search (retrieve only) and ask (extractive answers) over eval/questions.jsonl."""
+    from rag.config import settings_from_env
+    from rag.pipeline import Warta
+
+    questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines()
+                 if line.strip()]
+    messages: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="warta-bench-index-") as tmp:
+        settings = settings_from_env().with_overrides(index_dir=Path(tmp) / "index")
+        started = time.perf_counter()
+        warta = Warta.open(settings, report=messages.append)
+        open_s = time.perf_counter() - started
+        mode = warta.answer_mode()
+        # Warm-up on sentences outside the question set (a query cache must not serve the timed runs).
+        for warm in ("Apa kabar Biotown hari ini?", "What did the ministry announce?", "Siapa menteri perindustrian?"):
+            warta.search(warm)
+            warta.ask(warm)
+        search_ms, _ = time_queries(warta.search, questions, "Warta.search", warm=0, quiet=quiet)
+        ask_ms, answers = time_queries(warta.ask, questions, "Warta.ask", warm=0, quiet=quiet)
+        passages = len(warta.index.passages)
+    return {"corpus": str(settings.corpus_dir), "documents": len(warta.corpus.documents), "passages": passages,
+            "questions": len(questions), "open_and_build_s": _r(open_s, 2),
+            "mode": {"retrieval": mode["retrieval"], "requested": mode["requested"],
+                     "embedding_model": mode["embedding_model"], "model_free": mode["model_free"],
+                     "reason": mode["reason"], "answerer": mode["answerer"], "generator": mode["generator"]},
+            "search_ms": latency_summary(search_ms), "ask_ms": latency_summary(ask_ms),
+            "abstained": sum(a.abstained for a in answers), "messages": messages}
+
+
+GENERATION_NEW_TOKENS = 32
+
+
+def generation_hook(quiet: bool = False) -> dict:
+    """Time to first token and tokens/s of the default generator configuration, from
+    eval.generation_speed.measure_generation (owned by the generation work): fp32 and bf16, with
+    and without the system prompt's cache, at the default context budget. Otherwise why not."""
+    try:
+        from eval import generation_speed
+    except ImportError as e:
+        return {"status": "unavailable", "why": f"eval.generation_speed cannot be imported ({e})"}
+    measure = getattr(generation_speed, "measure_generation", None)
+    wanted = ("prompt_tokens", "new_tokens", "dtype", "cached_prefix")
+    if not callable(measure) or not all(p in inspect.signature(measure).parameters for p in wanted):
+        return {"status": "unavailable",
+                "why": "eval/generation_speed.py has no measure_generation(prompt_tokens, new_tokens, dtype, "
+                       "cached_prefix) returning time to first token and tokens/s; eval.bench.generation_hook() "
+                       "is where it is called"}
+    from rag.config import Settings
+
+    context = getattr(Settings(), "context_tokens", None) or getattr(generation_speed, "DEFAULT_CONTEXT_TOKENS", 600)
+    prompt = generation_speed.prompt_tokens_for(context) if hasattr(generation_speed, "prompt_tokens_for") else context
+    runs = [(dtype, cached) for dtype in ("fp32", "bf16") for cached in (False, True)]
+    try:
+        rows = [measure(prompt, GENERATION_NEW_TOKENS, dtype, cached)
+                for dtype, cached in _progress(runs, "generation", quiet)]
+    except Exception as e:  # the generation work is someone else's and may be mid-change: report, go on
+        return {"status": "failed", "why": f"measure_generation raised {type(e).__name__}: {e}"}
+    return {"status": "ok", "how": f"eval.generation_speed.measure_generation, random-weight Qwen2.5-0.5B, "
+                                   f"{context} context tokens ({prompt} prompt tokens), {GENERATION_NEW_TOKENS} new",
+            "figures": rows}
+
+
+# ----------------------------------------------------------------------------- report
+
+def render(result: dict) -> str:
+    env = result["environment"]
+    out = ["# Warta speed benchmark", "",
+           f"- CPU: {env['cpu']} ({env['cores']} cores, {env['usable_cores']} usable; AVX2 {env['avx2']}, "
+           f"AVX-512 {env['avx512']}), {env['memory_gb']} GB",
+           f"- load average (1/5/15 min) before: {result['settings'].get('load_before')}, after: {env['load_average']}"
+           " (other work on the machine skews timings)",
+           f"- threads: FAISS {env['faiss_threads']} (compiled: {env['faiss_simd'].strip()}), torch {env['torch_threads']}; "
+           + ", ".join(f"{k}={v}" for k, v in env["thread_env"].items() if v),
+           "- versions: " + ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v) + f", python {env['python']}",
+           f"- run: {result['settings']['mode']}, sizes {', '.join(map(_size_label, result['settings']['sizes']))}, "
+           f"{result['settings']['queries']} queries, k={K}, seed {result['settings']['seed']}", ""]
+    out += [f"- note: {note}" for note in result["notes"]]
+    if result["dense"]:
+        out += ["", "## Dense (FAISS, 384-d synthetic embeddings)", "",
+                "Single query at a time, warm, k=10; recall@10 against the exact top 10; index MB = "
+                "faiss.serialize_index; peak RSS = the process's VmHWM during build and queries (vectors included).", ""]
+        out += table(["size", "index", "build s", "index MB", "peak RSS MB", "queries", "p50 ms", "p95 ms", "recall@10"],
+                     [[_size_label(r["size"]), r["index"], _fmt(r["build_s"], 2), _fmt(_mb(r["index_bytes"]), 1),
+                       _fmt(_mb(r["peak_rss_bytes"]), 0), r["latency_ms"]["n"], _fmt(r["latency_ms"]["p50"]),
+                       _fmt(r["latency_ms"]["p95"]), _fmt(r["recall@10"], 4)] for r in result["dense"]])
+    if result["lexical"]:
+        out += ["", "## Lexical (BM25, synthetic Zipf text, ~60 words per passage)", "",
+                "Both engines get the same analysis (rag.analysis: stop words, Snowball); ours also searches both "
+                "languages' stems and glossary translations. Build includes the analysis.", ""]
+        rows = []
+        for r in result["lexical"]:
+            if "skipped" in r:
+                rows.append([_size_label(r["size"]), r["system"], "-", "-", "-", "-", "-", "-", f"skipped: {r['skipped']}"])
+            else:
+                rows.append([_size_label(r["size"]), r["system"], _fmt(r["build_s"], 2), _fmt(_mb(r["index_bytes"]), 1),
+                             _fmt(_mb(r["peak_rss_bytes"]), 0), r["latency_ms"]["n"], _fmt(r["latency_ms"]["p50"]),
+                             _fmt(r["latency_ms"]["p95"]), _fmt(r["top10_overlap_with_ours"], 3)])
+        out += table(["size", "system", "build s", "index MB", "peak RSS MB", "queries", "p50 ms", "p95 ms",
+                      "top-10 overlap with ours"], rows)
+    if result["peers"]:
+        out += ["", "## Ours against the naive peers", "",
+                "speed-up = peer p50 / ours p50 (above 1: ours is faster); build ratio = peer build / ours build.", ""]
+        rows = []
+        for c in result["peers"]:
+            speed = _ratio(c["peer_p50"], c["ours_p50"])
+            build = _ratio(c["peer_build_s"], c["ours_build_s"], floor=0.01)  # numpy builds nothing
+            rows.append([_size_label(c["size"]), c["kind"], c["ours"], c["peer"] if c["peer_p50"] is not None else
+                         f"{c['peer']} (not run at this size)", _fmt(c["ours_p50"]), _fmt(c["peer_p50"]),
+                         speed, build, _fmt(c.get("ours_recall@10"), 4) if c["kind"] == "dense" else "-"])
+        out += table(["size", "path", "ours", "peer", "ours p50 ms", "peer p50 ms", "speed-up", "build ratio",
+                      "ours recall@10"], rows)
+    real = result["real_corpus"]
+    if real:
+        if "skipped" in real:
+            out += ["", f"## Real corpus end to end: skipped ({real['skipped']})"]
+        else:
+            m = real["mode"]
+            what = (f"dense/{m['retrieval']} with {m['embedding_model']}" if not m["model_free"]
+                    else f"model-free, {m['retrieval']} retrieval ({m['reason']})")
+            out += ["", "## Real corpus end to end (rag.Warta)", "",
+                    f"{real['documents']} documents, {real['passages']} passages, {real['questions']} questions; "
+                    f"mode: {what}; answers: {m['answerer']}; open + index build {real['open_and_build_s']} s; "
+                    "warm.", ""]
+            out += table(["call", "n", "p50 ms", "p95 ms", "mean ms"],
+                         [[name, v["n"], _fmt(v["p50"]), _fmt(v["p95"]), _fmt(v["mean"])]
+                          for name, v in (("Warta.search (retrieve only)", real["search_ms"]),
+                                          ("Warta.ask (retrieve + extractive answer)", real["ask_ms"]))])
+    gen = result["generation"]
+    if gen:
+        out += ["", "## Generation", ""]
+        if gen.get("how"):
+            out += [gen["how"], ""]
+        if gen.get("status") == "ok":
+            figures = gen["figures"]
+            rows = figures if isinstance(figures, list) else [figures]
+            keys = list(dict.fromkeys(k for row in rows for k in row))
+            out += table(keys, [[row.get(k, "-") for k in keys] for row in rows])
+        else:
+            out += [f"{gen.get('status')}: {gen.get('why')}"]
+    out += ["", f"Wall time: {result['wall_seconds']:.1f} s"]
+    return "\n".join(out) + "\n"
+
+
+def _fmt(value, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _ratio(a, b, floor: float = 0.0) -> str:
+    return "-" if a is None or b is None or a <= floor or b <= floor else f"{a / b:.1f}x"
+
+
+# ----------------------------------------------------------------------------- main
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10k and 100k only, fewer queries, no generation (<3 min)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="corpus sizes (default 10000 100000 1000000)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for bench.json (default eval/out)")
+    parser.add_argument("--queries", type=int, help=argparse.SUPPRESS)  # queries per size (tests use few)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--no-dense", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-lexical", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-real", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-generation", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)  # no progress bars
+    args = parser.parse_args(argv)
+    if args.sizes is None:
+        args.sizes = list(QUICK_SIZES if args.quick else FULL_SIZES)
+    if args.queries is None:
+        args.queries = 200 if args.quick else 500
+    if min(args.sizes) < 2 * K or args.queries < 1:
+        parser.error(f"sizes must be at least {2 * K} and queries at least 1")
+    return args
+
+
+def run(args: argparse.Namespace) -> dict:
+    started = time.perf_counter()
+    api = dense_api()
+    notes = []
+    if api["chooser"]:
+        notes.append(f"rag.dense offers DenseIndex.build(kind=...): Flat and HNSW rows are built through it (HNSW "
+                     f"build time includes its efSearch tuning); SQ8 with faiss directly; 'ours' is the index "
+                     f"DenseIndex.build picks with the pipeline's settings {api['pipeline']}, at the efSearch it tuned")
+    else:
+        notes.append("rag.dense has no index-type chooser (DenseIndex.build takes no kind): Flat/HNSW/SQ8 rows are "
+                     "built with faiss directly and searched through DenseIndex.search; 'ours' is "
+                     "DenseIndex.build(vectors) as the pipeline calls it")
+    if not reset_peak_rss():
+        notes.append("peak RSS cannot be reset (/proc/self/clear_refs): it is the process peak so far")
+    notes.append(f"rank-bm25 runs only up to {PEER_LEXICAL_MAX:,} passages, with at most "
+                 f"{peer_lexical_queries(10_000, args.queries, args.quick)} queries at 10k and "
+                 f"{peer_lexical_queries(100_000, args.queries, args.quick)} at 100k")
+    if max(args.sizes) >= 1_000_000:
+        notes.append(f"exhaustive indexes (Flat, SQ8, numpy) at 1M get {EXHAUSTIVE_QUERY_CAP} queries")
+    result = {"environment": None,  # filled in after the run: the thread counts as used
+              "settings": {"mode": "quick" if args.quick else "full", "sizes": args.sizes, "queries": args.queries,
+                           "seed": args.seed, "k": K, "hnsw_m": HNSW_M, "ef_search": list(EF_SEARCH),
+                           "dense_api": api, "load_before": [round(x, 2) for x in os.getloadavg()], "dimension": synthetic.DIM, "topics": synthetic.TOPICS},
+              "dense": [], "lexical": [], "peers": [], "real_corpus": None, "generation": None,
+              "notes": notes, "wall_seconds": None}
+    vocab = synthetic.vocabulary(seed=args.seed) if not args.no_lexical else None
+    stages = [("dense", n) for n in args.sizes if not args.no_dense] + \
+             [("lexical", n) for n in args.sizes if not args.no_lexical]
+    stages += [("real", 0)] if not args.no_real else []
+    stages += [("generation", 0)] if not (args.quick or args.no_generation) else []
+    from tqdm import tqdm
+
+    for stage, n in tqdm(stages, desc="eval.bench", unit="stage", file=sys.stderr, disable=args.quiet):
+        if stage == "dense":
+            rows, comparison = bench_dense(n, args.queries, args.seed, api, args.quick, args.quiet)
+            result["dense"] += rows
+            result["peers"].append(comparison)
+        elif stage == "lexical":
+            rows, comparison = bench_lexical(n, args.queries, args.seed, vocab, args.quick, args.quiet)
+            result["lexical"] += rows
+            result["peers"].append(comparison)
+        elif stage == "real":
+            result["real_corpus"] = bench_real(args.quiet)
+        elif stage == "generation":
+            result["generation"] = generation_hook(args.quiet)
+    if args.no_real:
+        result["real_corpus"] = {"skipped": "--no-real"}
+    if result["generation"] is None:
+        result["generation"] = {"status": "skipped", "why": "--quick" if args.quick else "--no-generation"}
+    result["peers"].sort(key=lambda c: (c["size"], c["kind"]))
+    result["environment"] = environment()
+    result["wall_seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    result = run(args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "bench.json"
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(render(result))
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

