@@ -6,6 +6,10 @@ import pytest
 # Tests never reach the Hugging Face hub: every model they use is built here or installed.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# "auto" picks the embedding backend by timing it on this machine (rag/onnx_encoder.py), which
+# adds a report line that depends on load; tests of other things use torch, in this process and in
+# the servers and commands they start. tests/test_query_path.py tests the choice itself.
+os.environ.setdefault("WARTA_ENCODER", "torch")
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -26,7 +30,7 @@ def settings(tmp_path):
     from rag.config import Settings
 
     return Settings(corpus_dir=CORPUS, index_dir=tmp_path / "index", embedding_model=MISSING_MODEL,
-                    generator_model=None, lock_timeout_s=5)
+                    generator_model=None, lock_timeout_s=5, encoder="torch")
 
 
 class Messages(list):

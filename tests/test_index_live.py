@@ -203,7 +203,7 @@ def test_a_rebuild_while_users_ask_never_mixes_the_old_and_the_new_index(tmp_pat
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", embedding_model=str(tiny_model),
-                        generator_model=None, lock_timeout_s=120)
+                        generator_model=None, lock_timeout_s=120, encoder="torch")
     old = Warta.open(settings, report=lambda m: None)
     a = old.index.path.name
     generations = {a: _generation(load_corpus(CORPUS).documents)}

@@ -36,7 +36,7 @@ from rag.pipeline import ensure_index, open_embedder
 from rag.store import IndexStore
 
 index, model = Path(sys.argv[1]), sys.argv[2]
-settings = Settings(corpus_dir=index, index_dir=index, embedding_model=model, generator_model=None)
+settings = Settings(corpus_dir=index, index_dir=index, embedding_model=model, generator_model=None, encoder="torch")
 embedder, why = open_embedder(settings)  # loaded once, never run here: each child embeds
 assert embedder is not None, why
 print("ready", flush=True)
