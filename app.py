@@ -118,10 +118,12 @@ class WartaChatUI:
     def _as_asked(self, question: str) -> str:
         """The question as the pipeline will read it (trimmed, broken characters replaced), so the
         chat never echoes 5 MB or a character the page cannot be sent; the raw text while opening."""
-        try:
-            return self.service.pipeline().prepare_question(question)[0]
-        except Exception:
-            return question.encode("utf-8", "replace").decode("utf-8")[:self.service.settings.max_question_chars]
+        if self.service.state == "ready":
+            try:
+                return self.service.pipeline().prepare_question(question)[0]
+            except ValueError:  # refused (empty, invisible): the reply says why
+                pass
+        return question.encode("utf-8", "replace").decode("utf-8")[:self.service.settings.max_question_chars]
 
     def ask_api(self, question: str, language: str = "auto") -> str:
         """Answer a question from the corpus: the answer with [n] markers, then its sources.

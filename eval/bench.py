@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import inspect
 import json
 import os
 import platform
@@ -165,131 +164,83 @@ def _meminfo_total() -> int | None:
 
 # ----------------------------------------------------------------------------- dense
 
-def dense_api() -> dict:
-    """What rag.dense offers, read when the benchmark runs: whether DenseIndex.build takes `kind`
-    (the index-type chooser), which kinds it knows, and the pipeline's own settings for it."""
-    from rag import dense
+def pipeline_dense() -> dict:
+    """DenseIndex.build's keywords as the pipeline passes them (rag.builder), from the settings."""
     from rag.config import settings_from_env
 
-    params = inspect.signature(dense.DenseIndex.build).parameters
-    kinds = getattr(dense, "KINDS", None)
     settings = settings_from_env()
-    pipeline = {}  # DenseIndex.build's keyword -> the pipeline's value (as rag.builder passes them)
-    for param, field in (("kind", "dense_index"), ("hnsw_threshold", "hnsw_threshold"),
-                         ("target_recall", "hnsw_target_recall")):
-        if param in params and hasattr(settings, field):
-            pipeline[param] = getattr(settings, field)
-    return {"chooser": "kind" in params and callable(getattr(dense, "choose_kind", None)),
-            "kinds": list(kinds) if kinds else None, "pipeline": pipeline}
+    return {"kind": settings.dense_index, "hnsw_threshold": settings.hnsw_threshold,
+            "target_recall": settings.hnsw_target_recall}
 
 
-def _faiss_index(index):
-    """The raw faiss index inside a DenseIndex (for efSearch and serialisation)."""
+def _hnsw_of(index):
+    """The HNSW graph of a DenseIndex (its efSearch is set per row), or None for an exhaustive one."""
     import faiss
 
-    raw = getattr(index, "_index", index)
-    return faiss.downcast_index(raw) if hasattr(raw, "this") else raw
+    return faiss.downcast_index(index._index).hnsw if index.kind == "hnsw" else None
 
 
-def _hnsw_of(raw):
-    import faiss
+class _ScalarQuantized:
+    """8-bit scalar quantisation, exhaustive: not a kind Warta builds, searched as DenseIndex searches."""
 
-    if not hasattr(raw, "this"):
-        return None
-    raw = faiss.downcast_index(raw)
-    if hasattr(raw, "hnsw"):
-        return raw.hnsw
-    inner = getattr(raw, "index", None)  # e.g. an IndexIDMap or IndexPreTransform around it
-    return _hnsw_of(inner) if inner is not None else None
+    kind = "sq8"
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        import faiss
+
+        self._index = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit,
+                                                 faiss.METRIC_INNER_PRODUCT)
+        self._index.train(vectors[:: max(1, len(vectors) // 100_000)])
+        self._index.add(vectors)
+
+    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        from rag.dense import DenseIndex
+
+        return DenseIndex.search(self, query_vector, k)
+
+    def search_batch(self, query_vectors: np.ndarray, k: int):
+        from rag.dense import DenseIndex
+
+        return DenseIndex.search_batch(self, query_vectors, k)
+
+    @property
+    def size(self) -> int:
+        return int(self._index.ntotal)
 
 
-def build_dense(vectors: np.ndarray, kind: str, api: dict):
-    """(DenseIndex, how it was built). Through DenseIndex.build(kind=...) when rag.dense offers the
-    kind (with the pipeline's target recall), else the same faiss index built here and wrapped in
-    DenseIndex, so every row searches through DenseIndex.search."""
-    import faiss
-
+def build_dense(vectors: np.ndarray, kind: str, pipeline: dict):
+    """(index, how it was built): Flat and HNSW through DenseIndex.build with the pipeline's
+    target recall (HNSW's efSearch tuned as a real build tunes it); SQ8 with faiss."""
     from rag.dense import DenseIndex
 
-    if api["chooser"] and kind in (api["kinds"] or ()):
-        extra = {k: v for k, v in api["pipeline"].items() if k != "kind"}
-        index = DenseIndex.build(vectors, kind=kind, **extra)
-        _check_dense(index, vectors)
-        return index, f"DenseIndex.build(kind={kind!r})"
-    d = vectors.shape[1]
-    if kind == "flat":
-        raw = faiss.IndexFlatIP(d)
-    elif kind == "hnsw":
-        raw = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    elif kind == "sq8":
-        raw = faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
-        raw.train(vectors[:: max(1, len(vectors) // 100_000)])
-    else:
-        raise ValueError(f"unknown index kind {kind!r}")
-    raw.add(vectors)
-    index = _wrap(raw)
-    return index, f"faiss directly ({type(raw).__name__})"
-
-
-def _wrap(raw):
-    """DenseIndex around a faiss index built here. DenseIndex may keep a non-owning
-    faiss.downcast_index proxy, so the owning proxy is kept alive beside it."""
-    from rag.dense import DenseIndex
-
-    try:
-        index = DenseIndex(raw)
-    except ValueError:  # a DenseIndex that only describes the types it builds (no SQ8)
-        index = DenseIndex.__new__(DenseIndex)
-        index._index, index.info = raw, {"type": type(raw).__name__}
-    index._bench_owner = raw
-    return index
-
-
-def _check_dense(index, vectors: np.ndarray) -> None:
-    if index.size != len(vectors) or index.dimension != vectors.shape[1]:
-        raise RuntimeError(f"rag.dense returned a broken index: {index.size} x {index.dimension} for "
-                           f"{len(vectors)} x {vectors.shape[1]} vectors (a freed FAISS object?)")
+    if kind == "sq8":
+        return _ScalarQuantized(vectors), "faiss directly (IndexScalarQuantizer)"
+    options = {k: v for k, v in pipeline.items() if k != "kind"}
+    return DenseIndex.build(vectors, kind=kind, **options), f"DenseIndex.build(kind={kind!r})"
 
 
 def _index_bytes(index) -> int:
     import faiss
 
-    return int(faiss.serialize_index(_faiss_index(index)).nbytes)
+    return int(faiss.serialize_index(index._index).nbytes)
 
 
 def _describe(index) -> str:
-    raw = _faiss_index(index)
-    hnsw = _hnsw_of(raw)
-    name = type(raw).__name__
-    if hnsw is None:
-        return name
-    return f"{name} M={hnsw.nb_neighbors(1)} efC={hnsw.efConstruction} ef={hnsw.efSearch}"
+    info = index.describe()
+    if index.kind != "hnsw":
+        return info["faiss"] if "faiss" in info else type(index._index).__name__
+    return f"{info.get('faiss', 'IndexHNSWFlat')} M={info['M']} efC={info['efConstruction']} ef={info['efSearch']}"
 
 
 def _ids(hits: list[tuple[int, float]]) -> list[int]:
     return [i for i, _ in hits] + [-1] * (K - len(hits))
 
 
-def _ours_kind(n: int, api: dict) -> str | None:
-    """The kind the pipeline's DenseIndex.build would choose for n vectors, or None (no chooser)."""
-    if not api["chooser"]:
-        return None
-    from rag.dense import choose_kind
-
-    params = inspect.signature(choose_kind).parameters
-    pipeline = api["pipeline"]
-    build_defaults = inspect.signature(__import__("rag.dense", fromlist=["DenseIndex"]).DenseIndex.build).parameters
-    kind = pipeline.get("kind", build_defaults["kind"].default)
-    threshold = pipeline.get("hnsw_threshold", build_defaults["hnsw_threshold"].default) \
-        if "hnsw_threshold" in build_defaults else None
-    return choose_kind(kind, n, threshold) if len(params) >= 3 else choose_kind(kind, n)
-
-
-def bench_dense(n: int, n_queries: int, seed: int, api: dict, quick: bool, quiet: bool) -> tuple[list[dict], dict]:
+def bench_dense(n: int, n_queries: int, seed: int, pipeline: dict, quick: bool, quiet: bool) -> tuple[list[dict], dict]:
     """Rows per index (and efSearch), and the peer comparison figures for this size."""
     import faiss
 
-    from rag.dense import DenseIndex
+    from rag.dense import DenseIndex, choose_kind
 
     vectors = synthetic.dense_corpus(n, seed=seed)
     queries = synthetic.dense_queries(vectors, n_queries, seed=seed)
@@ -299,7 +250,7 @@ def bench_dense(n: int, n_queries: int, seed: int, api: dict, quick: bool, quiet
     _, truth = truth_index.search(queries, K)  # batched: the exact top 10 of every query
     del truth_index
     rows = []
-    ours_kind = _ours_kind(n, api)
+    ours_kind = choose_kind(pipeline["kind"], n, pipeline["hnsw_threshold"])
     ours_row = None
 
     def measure(label: str, index, build_s: float | None, how: str, qs: np.ndarray, peak: int | None,
@@ -323,28 +274,18 @@ def bench_dense(n: int, n_queries: int, seed: int, api: dict, quick: bool, quiet
                 row["index_bytes"] = size
 
     def measure_ours(index, build_s: float, how: str, peak: int | None) -> dict:
-        exhaustive = _hnsw_of(_faiss_index(index)) is None
-        info = getattr(index, "info", None)
+        exhaustive = index.kind != "hnsw"
         return measure(f"ours: {_describe(index)}", index, build_s, how, exhaustive_q if exhaustive else queries,
-                       peak, extra={"ours": True, "chooser_info": info if isinstance(info, dict) else None})
+                       peak, extra={"ours": True, "chooser_info": index.describe()})
 
-    pipeline_call = "DenseIndex.build(vectors, " + ", ".join(f"{k}={v!r}" for k, v in api["pipeline"].items()) + ")"
+    pipeline_call = "DenseIndex.build(vectors, " + ", ".join(f"{k}={v!r}" for k, v in pipeline.items()) + ")"
     # exact
     reset_peak_rss()
     started = time.perf_counter()
-    flat, how = build_dense(vectors, "flat", api)
+    flat, how = build_dense(vectors, "flat", pipeline)
     flat_build, flat_peak = time.perf_counter() - started, peak_rss()
     first_flat_row = len(rows)
-    measure("Flat (exact)", flat, flat_build, how, exhaustive_q, flat_peak)
-    # The same index searched by one OpenMP thread: a single-query search gains nothing from a second
-    # thread, and pays for its wake-up (a lot when the other core is busy).
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        measure("Flat (exact), 1 FAISS thread", flat, flat_build, how, exhaustive_q, flat_peak,
-                extra={"faiss_threads": 1})
-    finally:
-        faiss.omp_set_num_threads(threads)
+    measure("Flat (exact)", flat, flat_build, how, exhaustive_q, flat_peak)  # one query, one thread (DenseIndex.search)
     if ours_kind == "flat":
         ours_row = measure_ours(flat, flat_build, pipeline_call + " -> flat (same build as the Flat row)", flat_peak)
     fill_bytes(flat, first_flat_row)
@@ -369,12 +310,12 @@ def bench_dense(n: int, n_queries: int, seed: int, api: dict, quick: bool, quiet
     gc.collect()
     reset_peak_rss()
     started = time.perf_counter()
-    hnsw_index, how = build_dense(vectors, "hnsw", api)
+    hnsw_index, how = build_dense(vectors, "hnsw", pipeline)
     hnsw_build, hnsw_peak = time.perf_counter() - started, peak_rss()
-    hnsw = _hnsw_of(_faiss_index(hnsw_index))
+    hnsw = _hnsw_of(hnsw_index)
     first_hnsw_row = len(rows)
     tuned_ef = hnsw.efSearch
-    info = getattr(hnsw_index, "info", None) or {}
+    info = hnsw_index.describe()
     tuning = {k: info[k] for k in ("graph_seconds", "recall_at_10", "recall_by_ef_search", "efConstruction")
               if k in info}
     for ef in EF_SEARCH:
@@ -392,16 +333,15 @@ def bench_dense(n: int, n_queries: int, seed: int, api: dict, quick: bool, quiet
     # SQ8: 8-bit scalar quantisation, exhaustive
     reset_peak_rss()
     started = time.perf_counter()
-    sq8, how = build_dense(vectors, "sq8", api)
+    sq8, how = build_dense(vectors, "sq8", pipeline)
     measure("SQ8 (exhaustive)", sq8, time.perf_counter() - started, how, exhaustive_q, peak_rss())
     fill_bytes(sq8, len(rows) - 1)
     del sq8
     gc.collect()
-    if ours_row is None:  # no chooser, or it picked a kind not measured above: as the pipeline calls it
+    if ours_row is None:  # a kind not measured above: built as the pipeline builds it
         reset_peak_rss()
         started = time.perf_counter()
-        ours_index = DenseIndex.build(vectors, **api["pipeline"])
-        _check_dense(ours_index, vectors)
+        ours_index = DenseIndex.build(vectors, **pipeline)
         ours_row = measure_ours(ours_index, time.perf_counter() - started, pipeline_call, peak_rss())
         fill_bytes(ours_index, len(rows) - 1)
         del ours_index
@@ -529,29 +469,19 @@ GENERATION_NEW_TOKENS = 32
 
 
 def generation_hook(quiet: bool = False) -> dict:
-    """Time to first token and tokens/s of the default generator configuration, from
-    eval.generation_speed.measure_generation (owned by the generation work): fp32 and bf16, with
-    and without the system prompt's cache, at the default context budget. Otherwise why not."""
-    try:
-        from eval import generation_speed
-    except ImportError as e:
-        return {"status": "unavailable", "why": f"eval.generation_speed cannot be imported ({e})"}
-    measure = getattr(generation_speed, "measure_generation", None)
-    wanted = ("prompt_tokens", "new_tokens", "dtype", "cached_prefix")
-    if not callable(measure) or not all(p in inspect.signature(measure).parameters for p in wanted):
-        return {"status": "unavailable",
-                "why": "eval/generation_speed.py has no measure_generation(prompt_tokens, new_tokens, dtype, "
-                       "cached_prefix) returning time to first token and tokens/s; eval.bench.generation_hook() "
-                       "is where it is called"}
+    """Time to first token and tokens/s of the default generator configuration
+    (eval.generation_speed.measure_generation): fp32 and bf16, with and without the system
+    prompt's cache, at the default context budget."""
+    from eval.generation_speed import measure_generation, prompt_tokens_for
     from rag.config import Settings
 
-    context = getattr(Settings(), "context_tokens", None) or getattr(generation_speed, "DEFAULT_CONTEXT_TOKENS", 600)
-    prompt = generation_speed.prompt_tokens_for(context) if hasattr(generation_speed, "prompt_tokens_for") else context
+    context = Settings().context_tokens
+    prompt = prompt_tokens_for(context)
     runs = [(dtype, cached) for dtype in ("fp32", "bf16") for cached in (False, True)]
     try:
-        rows = [measure(prompt, GENERATION_NEW_TOKENS, dtype, cached)
+        rows = [measure_generation(prompt, GENERATION_NEW_TOKENS, dtype, cached)
                 for dtype, cached in _progress(runs, "generation", quiet)]
-    except Exception as e:  # the generation work is someone else's and may be mid-change: report, go on
+    except Exception as e:  # last in a 10-minute run: a failure is reported, the figures above are kept
         return {"status": "failed", "why": f"measure_generation raised {type(e).__name__}: {e}"}
     return {"status": "ok", "how": f"eval.generation_speed.measure_generation, random-weight Qwen2.5-0.5B, "
                                    f"{context} context tokens ({prompt} prompt tokens), {GENERATION_NEW_TOKENS} new",
@@ -673,16 +603,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
-    api = dense_api()
-    notes = []
-    if api["chooser"]:
-        notes.append(f"rag.dense offers DenseIndex.build(kind=...): Flat and HNSW rows are built through it (HNSW "
-                     f"build time includes its efSearch tuning); SQ8 with faiss directly; 'ours' is the index "
-                     f"DenseIndex.build picks with the pipeline's settings {api['pipeline']}, at the efSearch it tuned")
-    else:
-        notes.append("rag.dense has no index-type chooser (DenseIndex.build takes no kind): Flat/HNSW/SQ8 rows are "
-                     "built with faiss directly and searched through DenseIndex.search; 'ours' is "
-                     "DenseIndex.build(vectors) as the pipeline calls it")
+    pipeline = pipeline_dense()
+    notes = [f"Flat and HNSW rows are built through DenseIndex.build(kind=...) (HNSW build time includes its "
+             f"efSearch tuning); SQ8 with faiss directly; 'ours' is the index DenseIndex.build picks with the "
+             f"pipeline's settings {pipeline}, at the efSearch it tuned"]
     if not reset_peak_rss():
         notes.append("peak RSS cannot be reset (/proc/self/clear_refs): it is the process peak so far")
     notes.append(f"rank-bm25 runs only up to {PEER_LEXICAL_MAX:,} passages, with at most "
@@ -693,7 +617,7 @@ def run(args: argparse.Namespace) -> dict:
     result = {"environment": None,  # filled in after the run: the thread counts as used
               "settings": {"mode": "quick" if args.quick else "full", "sizes": args.sizes, "queries": args.queries,
                            "seed": args.seed, "k": K, "hnsw_m": HNSW_M, "ef_search": list(EF_SEARCH),
-                           "dense_api": api, "load_before": [round(x, 2) for x in os.getloadavg()], "dimension": synthetic.DIM, "topics": synthetic.TOPICS},
+                           "dense_pipeline": pipeline, "load_before": [round(x, 2) for x in os.getloadavg()], "dimension": synthetic.DIM, "topics": synthetic.TOPICS},
               "dense": [], "lexical": [], "peers": [], "real_corpus": None, "generation": None,
               "notes": notes, "wall_seconds": None}
     vocab = synthetic.vocabulary(seed=args.seed) if not args.no_lexical else None
@@ -705,7 +629,7 @@ def run(args: argparse.Namespace) -> dict:
 
     for stage, n in tqdm(stages, desc="eval.bench", unit="stage", file=sys.stderr, disable=args.quiet):
         if stage == "dense":
-            rows, comparison = bench_dense(n, args.queries, args.seed, api, args.quick, args.quiet)
+            rows, comparison = bench_dense(n, args.queries, args.seed, pipeline, args.quick, args.quiet)
             result["dense"] += rows
             result["peers"].append(comparison)
         elif stage == "lexical":

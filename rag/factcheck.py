@@ -89,15 +89,6 @@ def _name_spans(text: str, common: set[str]) -> list[tuple[str, int]]:
     return names
 
 
-def places(text: str, common: set[str] = frozenset()) -> list[str]:
-    """Names right after a word of place ("di Beijing", "based in Cikarang", "ke Tiongkok").
-
-    >>> places("Kepala BPOM bertemu Li Li di Shanghai, lalu terbang ke Beijing.")
-    ['Shanghai', 'Beijing']
-    """
-    return [p.name for p in _place_spans(text, common)]
-
-
 @dataclass(frozen=True)
 class _Place:
     name: str
@@ -105,7 +96,12 @@ class _Place:
 
 
 def _place_spans(text: str, common: set[str]) -> list[_Place]:
-    """Names after a word of place, and the region that may follow one ("Surabaya, East Java")."""
+    """Names right after a word of place ("di Beijing", "based in Cikarang", "ke Tiongkok"), and
+    the region that may follow one ("Surabaya, East Java").
+
+    >>> [p.name for p in _place_spans("Li Li di Shanghai, lalu terbang ke Beijing.", set())]
+    ['Shanghai', 'Beijing']
+    """
     found: list[_Place] = []
     for name, start in _name_spans(text, common):
         after_place = found and text[found[-1].start + len(found[-1].name):start] == ", "
@@ -184,7 +180,8 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights) -> list[Compariso
     for hit in hits:
         passage_share = coverage(subject, set(passage_terms(hit.passage.text, hit.passage.lang)), weights)
         for s in split_sentences(hit.passage.text, offset=hit.passage.start):
-            terms = set(passage_terms(s.text, hit.passage.lang))
+            ordered = passage_terms(s.text, hit.passage.lang)
+            terms = set(ordered)
             share = (coverage(subject, terms, weights) + passage_share) / 2
             found = extract_quantities(s.text)
             if figures:
@@ -194,10 +191,10 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights) -> list[Compariso
                 given = len(figures) - len(unmatched(figures, found))
                 rivals = sum(1 for a, b in conflicts(figures, found, role=role) if role(a, b))
                 share = (1 - FIGURE_SHARE) * share + FIGURE_SHARE * (given + rivals / 2) / len(figures)
-            scored.append((share, -hit.rank, s, hit, found))
+            scored.append((share, -hit.rank, s, hit, found, ordered))
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     out = []
-    for share, _, s, hit, found in scored[:CANDIDATES]:
+    for share, _, s, hit, found, sentence_terms in scored[:CANDIDATES]:
         sentence_names = claim_names(s.text, common)
         role = _role(claim, s.text, hit.passage.lang, name_words | {w.casefold() for n in sentence_names for w in n.split()})
         missing = [n for n in names if not _name_found(n, hit.document)]
@@ -209,7 +206,6 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights) -> list[Compariso
         clashing = {claimed for claimed, _ in clashes}
         # Names in the same role were tried too (2026-11-22): on eval/claims.jsonl they turned as
         # many "not found" claims into false contradictions as they caught; places only.
-        sentence_terms = passage_terms(s.text, hit.passage.lang)
         rivals = [p for p in _place_spans(s.text, common) if not _name_in(p.name, claim_terms)]
         # Each place meets the rival in the most alike role; on a tie, the one in the same order
         # ("Surabaya, East Java" / "Cikarang, West Java").

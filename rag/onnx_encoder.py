@@ -32,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from rag.embedding import CachedEmbedder, SentenceTransformerEmbedder, prompt_prefixes
+from rag.errors import WartaError
 
 EXPORT_VERSION = 1
 CACHE_DIR = "warta-onnx"
@@ -401,7 +402,7 @@ def _samples(samples) -> tuple[list[str], list[str]]:
     """(queries, passages) from `samples`, else (no corpus, an unreadable one) the built-in ones."""
     try:
         queries, passages = samples() if samples else ([], [])
-    except Exception:
+    except (WartaError, OSError):  # no corpus folder, an unreadable one
         queries, passages = [], []
     return list(queries) or list(DEFAULT_QUERIES), list(passages) or list(DEFAULT_PASSAGES)
 

@@ -103,7 +103,7 @@ def test_real_corpus_end_to_end_model_free(monkeypatch):
     assert real["search_ms"]["p50"] <= real["search_ms"]["p95"]
 
 
-def test_generation_hook_calls_the_measuring_function_or_says_why(monkeypatch):
+def test_generation_hook_runs_the_four_configurations_or_says_why_it_failed(monkeypatch):
     from eval import generation_speed
 
     calls = []
@@ -112,8 +112,14 @@ def test_generation_hook_calls_the_measuring_function_or_says_why(monkeypatch):
         calls.append((dtype, cached_prefix))
         return {"ttft_s": 1.0, "tokens_per_s": 10.0, "dtype": dtype, "cached_prefix": cached_prefix}
 
-    monkeypatch.setattr(generation_speed, "measure_generation", fake, raising=False)
+    monkeypatch.setattr(generation_speed, "measure_generation", fake)
     hook = bench.generation_hook(quiet=True)
     assert hook["status"] == "ok" and len(hook["figures"]) == len(calls) == 4
-    monkeypatch.delattr(generation_speed, "measure_generation")
-    assert bench.generation_hook(quiet=True)["status"] == "unavailable"
+    assert set(calls) == {("fp32", False), ("fp32", True), ("bf16", False), ("bf16", True)}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(generation_speed, "measure_generation", broken)
+    assert bench.generation_hook(quiet=True) == {"status": "failed",
+                                                 "why": "measure_generation raised RuntimeError: out of memory"}
