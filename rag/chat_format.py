@@ -194,6 +194,8 @@ def status_line(mode: dict, counts: dict) -> str:
             models += f" ({escape_markdown(mode['encoder'])})"
     if mode.get("generator"):
         answers = f"generatif / generative {escape_markdown(mode['generator'])}"
+        if mode.get("generator_dtype"):  # float32 or bfloat16 (rag.generation.generation_dtype)
+            answers += f" ({escape_markdown(mode['generator_dtype'])})"
     else:
         why = mode.get("generator_reason")
         answers = "ekstraktif / extractive" + (f" ({escape_markdown(why)})" if why else "")

@@ -33,6 +33,7 @@ DEFAULT_CONTEXT_TOKENS = 300
 
 RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
 ENCODERS = ("auto", "torch", "onnx")
+GENERATION_DTYPES = ("auto", "float32", "bfloat16")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -94,6 +95,10 @@ class Settings:
     # The generator's token budget for the retrieved passages (env WARTA_CONTEXT_TOKENS): prompt
     # reading dominates the wait for the first token on a CPU; see DEFAULT_CONTEXT_TOKENS.
     context_tokens: int = DEFAULT_CONTEXT_TOKENS
+    # The generator's number format (env WARTA_GENERATION_DTYPE): "auto" is bfloat16 on CPUs with
+    # bf16 units (AVX512_BF16, AMX) and float32 elsewhere, as measured on both kinds
+    # (rag.generation.generation_dtype; `python -m eval.bench` measures both on yours).
+    generation_dtype: str = "auto"
     # Threads for torch (intra-op), OpenMP/MKL, FAISS and ONNX Runtime, pinned once when the
     # pipeline opens (rag.threads; env WARTA_THREADS); default: the cores this process may use.
     threads: int = available_cores()
@@ -143,6 +148,8 @@ class Settings:
             raise ConfigError(f"HNSW target recall {self.hnsw_target_recall} must be above 0 and at most 1")
         if self.threads < 1:
             raise ConfigError(f"threads {self.threads} must be at least 1")
+        if self.generation_dtype not in GENERATION_DTYPES:
+            raise ConfigError(f"generator dtype {self.generation_dtype!r} is not one of {', '.join(GENERATION_DTYPES)}")
         if self.encoder not in ENCODERS:
             raise ConfigError(f"encoder {self.encoder!r} is not one of {', '.join(ENCODERS)}")
         if not self.onnx_min_cosine >= 0:  # above 1 can never be met: ONNX is then never used
@@ -200,7 +207,8 @@ def settings_from_env(env: dict | None = None) -> Settings:
     for var, (name, kind) in _NUMBER_ENV.items():
         if env.get(var):
             values[name] = _number_env(var, getattr(base, name), env, kind=kind)
-    for var, name in (("WARTA_DENSE_INDEX", "dense_index"), ("WARTA_ENCODER", "encoder")):
+    for var, name in (("WARTA_DENSE_INDEX", "dense_index"), ("WARTA_ENCODER", "encoder"),
+                      ("WARTA_GENERATION_DTYPE", "generation_dtype")):
         if env.get(var):
             values[name] = env[var].strip().lower()
     return replace(base, **values)

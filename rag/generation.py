@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from rag.config import DEFAULT_CONTEXT_TOKENS
+from rag.config import DEFAULT_CONTEXT_TOKENS, GENERATION_DTYPES
 from rag.errors import ModelUnavailable
 from rag.messages import say
 from rag.models import how_to_fix, resolve_model
@@ -282,8 +282,8 @@ class GenerativeAnswerer:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
-        if dtype not in ("auto", "float32", "bfloat16"):
-            raise ValueError(f"generator dtype {dtype!r} is not auto, float32 or bfloat16")
+        if dtype not in GENERATION_DTYPES:
+            raise ValueError(f"generator dtype {dtype!r} is not one of {', '.join(GENERATION_DTYPES)}")
         self.model_id = model_id
         self.max_new_tokens = max_new_tokens
         self.context_tokens = context_tokens

@@ -69,7 +69,9 @@ def open_generator(settings: Settings):
     from rag.generation import load_generator
 
     return _optional_model(settings.generator_model, "the generator model is turned off (WARTA_GENERATOR_MODEL=none)",
-                           lambda model_id: load_generator(model_id, max_time_s=settings.generation_seconds, context_tokens=settings.context_tokens))
+                           lambda model_id: load_generator(model_id, max_time_s=settings.generation_seconds,
+                                                           context_tokens=settings.context_tokens,
+                                                           dtype=settings.generation_dtype))
 
 
 def open_nli(settings: Settings):
@@ -182,6 +184,7 @@ class Warta:
         answerer = self.generator or self.answerer
         return {**self.mode(requested), "answerer": answerer.name,
                 "generator": self.generator.model_id if self.generator else None,
+                "generator_dtype": self.generator.dtype if self.generator else None,
                 "generator_reason": self.generator_reason}
 
     def search(self, query: str, k: int | None = None, mode: str | None = None, query_id: str | None = None) -> dict:

@@ -176,3 +176,19 @@ def test_bf16_only_for_large_models_on_cpus_with_bf16_units(tiny_lm):
     assert forced.dtype == "bfloat16" and str(forced.model.dtype) == "torch.bfloat16"
     with pytest.raises(ModelUnavailable, match="float16"):
         load_generator(str(tiny_lm), dtype="float16")
+
+
+def test_the_generator_dtype_setting_reaches_the_loaded_model(tiny_lm, settings):
+    from rag.pipeline import Warta
+
+    assert Settings().generation_dtype == "auto"
+    assert settings_from_env({"WARTA_GENERATION_DTYPE": " BFloat16 "}).generation_dtype == "bfloat16"
+    with pytest.raises(ConfigError, match="generator dtype 'float16' is not one of auto, float32, bfloat16"):
+        settings_from_env({"WARTA_GENERATION_DTYPE": "float16"})
+    warta = Warta.open(settings.with_overrides(generator_model=str(tiny_lm), generation_dtype="bfloat16"),
+                       report=lambda m: None, with_generator=True)
+    assert str(warta.generator.model.dtype) == "torch.bfloat16"
+    assert warta.answer_mode()["generator_dtype"] == "bfloat16"
+    from rag.chat_format import status_line
+
+    assert "(bfloat16)" in status_line(warta.answer_mode(), warta.index.manifest["counts"])
