@@ -40,3 +40,19 @@ def test_numbers_are_never_stemmed():
 ])
 def test_short_questions_get_their_language(text, lang):
     assert detect_language(text) == lang
+
+
+def test_the_stem_memo_gives_what_the_stemmer_gives_and_stays_bounded(monkeypatch):
+    import Stemmer
+
+    from rag import analysis
+
+    monkeypatch.setattr(analysis, "_STEM_MEMO_MAX", 5)
+    analysis._stem_memo("en", "snowball").clear()
+    tokens = "running runners ran 2025 connection connected connecting running easily fairly".split()
+    direct = Stemmer.Stemmer("english").stemWords(tokens)
+    expected = [t if t[0].isdigit() else s for t, s in zip(tokens, direct)]
+    for _ in range(3):  # cold, warm, and after the memo was emptied for growing past its bound
+        assert analysis.stem(tokens, "en") == expected
+        assert len(analysis._stem_memo("en", "snowball")) <= 5
+    assert analysis.stem(["2025"], "en") == ["2025"]
