@@ -37,6 +37,13 @@ def embedding_settings(embedder: Embedder) -> dict:
             "query_prefix": embedder.prefixes["query"], "passage_prefix": embedder.prefixes["passage"]}
 
 
+def encoder_record(embedder: Embedder) -> dict:
+    """Which backend embedded this build's new passages, and why. Not compared for staleness:
+    torch and ONNX vectors agree to cosine >= onnx_min_cosine (rag.onnx_encoder), so a build
+    embedded by one is served, and reused, by the other."""
+    return {"backend": getattr(embedder, "backend", "torch"), "why": getattr(embedder, "backend_reason", None)}
+
+
 def staleness(index: LoadedIndex, corpus: Corpus, embedder: Embedder | None, settings: Settings) -> str | None:
     """Why `index` does not serve this corpus, model and chunking -- or None when it does."""
     manifest = index.manifest
@@ -143,6 +150,7 @@ def build_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, se
         "retrieval_modes": ["dense", "lexical", "hybrid"] if dense is not None else ["lexical"],
         "embedding": embedding_settings(embedder) if dense is not None else None,
         "dense": dense.describe() if dense is not None else None,
+        "encoder": encoder_record(embedder) if dense is not None else None,
         "model_free_reason": model_free_reason if embedder is None else None,
         "chunking": chunk_settings(settings),
         "lexical": lexical_settings(settings),

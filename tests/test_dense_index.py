@@ -149,6 +149,7 @@ def test_hnsw_build_is_recorded_in_the_manifest_and_loaded_not_rebuilt(hnsw_sett
     assert record["type"] == "hnsw" and record["M"] == 32 and record["efSearch"] >= 32
     assert record["recall_at_10"] >= 0.95 and record["target_recall"] == 0.95
     assert first.dense.kind == "hnsw" and first.dense.size == first.manifest["counts"]["passages"]
+    assert first.manifest["encoder"] == {"backend": "torch", "why": "torch was asked for (encoder=torch)"}
     assert any(m.startswith("Building the HNSW graph") for m in messages)
     manifest_bytes = (first.path / MANIFEST).read_bytes()
     builds = sorted(p.name for p in (hnsw_settings.index_dir / "builds").iterdir())

@@ -242,6 +242,8 @@ def test_auto_falls_back_to_torch_when_the_check_fails(model_copy, tmp_path):
     assert warta.embedder.backend == "torch" and warta.mode()["encoder"] == "torch"
     [line] = [m for m in messages if m.startswith("torch encoder, not ONNX")]
     assert "ONNX embeddings differ from torch's (lowest cosine" in line and "< 1.5" in line
+    record = warta.index.manifest["encoder"]  # the build says which backend embedded it, and why
+    assert record["backend"] == "torch" and "ONNX embeddings differ" in record["why"]
 
 
 def test_auto_falls_back_to_torch_when_onnxruntime_is_missing(model_copy, tmp_path, monkeypatch):
