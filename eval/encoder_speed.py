@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -47,6 +48,7 @@ def build_e5_size_model(target: Path) -> Path:
     transformer = Transformer(str(bert_dir), max_seq_length=512)
     model = SentenceTransformer(modules=[transformer, Pooling(384, pooling_mode="mean"), Normalize()], device="cpu")
     model.save(str(st_dir))  # the directory name says e5: Warta adds "query: " / "passage: "
+    shutil.rmtree(bert_dir)  # st_dir holds its own copy of the weights (~450 MB each)
     return st_dir
 
 

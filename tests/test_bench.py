@@ -103,6 +103,23 @@ def test_real_corpus_end_to_end_model_free(monkeypatch):
     assert real["search_ms"]["p50"] <= real["search_ms"]["p95"]
 
 
+def test_real_corpus_with_an_encoder_runs_hybrid_and_is_rendered_beside_the_model_free_run(monkeypatch, tiny_model):
+    monkeypatch.setenv("WARTA_EMBEDDING_MODEL", "none")
+    monkeypatch.setenv("WARTA_GENERATOR_MODEL", "none")
+    runs = [bench.bench_real(quiet=True),
+            bench.bench_real(True, "tiny encoder, torch", embedding_model=str(tiny_model), encoder="torch")]
+    encoded = runs[1]
+    assert encoded["label"] == "tiny encoder, torch" and not encoded["mode"]["model_free"]
+    assert encoded["mode"]["retrieval"] == "hybrid" and encoded["mode"]["encoder"] == "torch"
+    assert encoded["search_ms"]["n"] == encoded["ask_ms"]["n"] == encoded["questions"]
+    text = bench.render({"environment": bench.environment(), "settings": {"mode": "quick", "sizes": [], "queries": 0,
+                                                                         "seed": 0, "load_before": None},
+                         "notes": [], "dense": [], "lexical": [], "peers": [], "real_corpus": runs,
+                         "generation": {"status": "skipped", "why": "--quick"}, "wall_seconds": 1.0})
+    rows = [line for line in text.splitlines() if line.startswith("| configured") or line.startswith("| tiny")]
+    assert len(rows) == 2 and "lexical (model-free)" in rows[0] and "| hybrid" in rows[1] and "| torch" in rows[1]
+
+
 def test_generation_hook_runs_the_four_configurations_or_says_why_it_failed(monkeypatch):
     from eval import generation_speed
 
