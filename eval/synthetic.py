@@ -62,11 +62,11 @@ def dense_corpus(n: int, dim: int = DIM, topics: int = TOPICS, seed: int = 0) ->
 
 def dense_queries(corpus: np.ndarray, n: int, seed: int = 0, noise: float = 0.5) -> np.ndarray:
     """n x dim float32 unit rows, each an existing passage plus noise (cosine ~0.89 to it)."""
+    from rag.dense import paraphrases
+
     rng = np.random.default_rng([seed, 2])
     picks = rng.integers(0, len(corpus), size=n)
-    dim = corpus.shape[1]
-    q = corpus[picks] + rng.standard_normal((n, dim), dtype=np.float32) * (noise / np.sqrt(dim))
-    return _normalise(q.astype(np.float32))
+    return paraphrases(corpus[picks], noise, rng)  # as DenseIndex.build makes its tuning queries
 
 
 def recall_at_k(found: np.ndarray, truth: np.ndarray, k: int = 10) -> float:
