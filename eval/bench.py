@@ -17,8 +17,8 @@ naive peers, plus the real corpus end to end.
    bf16, with and without the system prompt's cache (full run only).
 
 --quick: 10k and 100k, fewer queries, the e5-size encoder on torch only, no generation (under 3
-minutes on 2 cores). Markdown tables are
-printed; the figures go to DIR/bench.json (default eval/out/bench.json).
+minutes on 2 cores). Markdown tables are printed; the figures go to DIR/bench.json (default
+eval/out/bench.json).
 """
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ Two index types, chosen by size (`choose_kind`):
 * "hnsw" -- `IndexHNSWFlat(d, M=32, METRIC_INNER_PRODUCT)` above it. The search breadth efSearch
   is chosen when the index is built: the smallest of EF_SEARCH_CANDIDATES whose recall@10
   against exact search reaches the target (0.95), measured with stored passages moved a
-  little as queries (see `build`). The choice and the measured recall go into the manifest (`describe()`), and
-  `load()` sets efSearch from it. The graph is saved in the index file (faiss writes
-  efConstruction and efSearch too); it is never rebuilt on loading.
+  little as queries (see `build`). The choice and the measured recall go into the manifest
+  (`describe()`), and `load()` sets efSearch from it. The graph is saved in the index file
+  (faiss writes efConstruction and efSearch too); it is never rebuilt on loading.
 
 HNSW in FAISS can add vectors but not remove them, so a build with a changed document builds
 the graph again -- from the previous build's vectors (`vectors()` reads them back from the
@@ -33,7 +33,7 @@ HNSW_EF_CONSTRUCTION = 80
 EF_SEARCH_CANDIDATES = (32, 64, 96, 128, 192, 256, 384, 512)
 RECALL_K = 10
 RECALL_QUERIES = 200
-# A question is near its best passage, not on it: tuning queries are held-out passages moved by
+# A question is near its best passage, not on it: tuning queries are stored passages moved by
 # isotropic noise of this norm, renormalised (cosine ~0.89 to the passage, about what e5 gives a
 # question and its answer). The bench's queries are made the same way (eval.synthetic).
 QUERY_NOISE = 0.5
@@ -111,6 +111,7 @@ class DenseIndex:
         index = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = ef_construction
         index.add(vectors)
+        graph_seconds = time.perf_counter() - started
         # Tuning queries model questions: a question sits near its answer passage, not on it, so
         # they are stored passages (a fixed random sample) moved a little (`paraphrases`), as the
         # bench's queries are. Tried at 1M synthetic passages, recall@10 at efSearch 256 / 512:
@@ -121,7 +122,7 @@ class DenseIndex:
         sample = np.sort(rng.choice(len(vectors), size=min(recall_queries, len(vectors)), replace=False))
         dense = cls(index, {"type": "hnsw"})
         info = dense._tune_ef_search(vectors, paraphrases(vectors[sample], rng=rng), target_recall)
-        dense.info = {**info, "graph_seconds": round(time.perf_counter() - started, 3)}
+        dense.info = {**info, "graph_seconds": round(graph_seconds, 3)}
         report(f"HNSW efSearch {dense.ef_search}: recall@{RECALL_K} {dense.info['recall_at_10']:.3f} against "
                f"exact search on {dense.info['recall_queries']} queries (target {target_recall})"
                + ("" if dense.info["target_reached"] else " -- target not reached, using the largest efSearch"))
