@@ -129,10 +129,16 @@ def _sentence_terms(document) -> tuple[tuple[str, ...], ...]:
 NAME_SPREAD = 6  # other words a name's words may be spread over: "Commissioner [...] (NMPA) Tiongkok, Li Li"
 
 
+@lru_cache(maxsize=4096)
+def _name_sets(name: str) -> tuple[frozenset, ...]:
+    """Per content word of a name, the terms that stand for it (stemmed both ways, glossary)."""
+    return tuple(frozenset(s) for s in query_term_sets(name) if s)
+
+
 def _name_in(name: str, terms) -> bool:
     """The name's content words (or their glossary translations) close together among `terms`:
     "Kementerian Kesehatan" is not "Kementerian Perindustrian ... alat kesehatan"."""
-    sets = [s for s in query_term_sets(name) if s]
+    sets = _name_sets(name)
     if not sets:
         return False
     width = len(sets) + NAME_SPREAD
@@ -144,6 +150,7 @@ def _name_in(name: str, terms) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)
 def _name_found(name: str, document) -> bool:
     """The name in one sentence of the article (news text names a subject once, then "the company")."""
     return any(_name_in(name, terms) for terms in _sentence_terms(document))
@@ -152,7 +159,12 @@ def _name_found(name: str, document) -> bool:
 def _names_meet(name: str, names: list[str], lang: str) -> bool:
     """Whether `name` (from a sentence in `lang`) shares a word with one of the claim's names."""
     terms = set(passage_terms(name, lang))
-    return any(terms & (set(passage_terms(n, "id")) | set(passage_terms(n, "en"))) for n in names)
+    return any(terms & _both_ways(n) for n in names)
+
+
+@lru_cache(maxsize=4096)
+def _both_ways(name: str) -> frozenset:
+    return frozenset(passage_terms(name, "id")) | frozenset(passage_terms(name, "en"))
 
 
 def _without_figures(text: str, figures: list[Quantity]) -> str:

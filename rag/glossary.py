@@ -152,7 +152,6 @@ mengunjungi=visited|visit
 dipimpin|memimpin=led|lead
 berbasis=based
 proyeksi|diproyeksikan=projected|projection
-target|menargetkan=target|aims
 mencapai=reach|reached
 """.strip().splitlines()
 

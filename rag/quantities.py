@@ -30,6 +30,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from rag import stopwords
+
 
 @dataclass(frozen=True)
 class Quantity:
@@ -94,10 +96,9 @@ _COMPOUND = re.compile(r"\s+(?:puluh|belas|ratus|hundred)\b", re.I)  # "dua pulu
 _ONE_OF, _SALAH = re.compile(r"\s+of\b", re.I), re.compile(r"salah\s+$", re.I)
 
 _UNIT = re.compile(r"[^\S\n]+([^\W\d_]+)(?!\w)")
-# A function word after a number says nothing about what is counted ("700.000 in 2024").
-_NOT_UNITS = set("""dan and atau or di in ke to dari from of pada on at untuk for yang that which the a an
-    dengan with per oleh by sejak since hingga until sampai lebih more than dalam into itu ini this is are
-    was were adalah akan will telah has have had sudah juga also menjadi""".split())
+# A function word after a number says nothing about what is counted ("700.000 in 2024"): the
+# stop words BM25 drops (so what is counted always has terms to compare), and a few more.
+_NOT_UNITS = stopwords.ALL | {"lebih", "per", "since", "untuk"}
 
 
 def _number(written: str) -> float:
@@ -218,7 +219,7 @@ def _same_word(x: str, y: str) -> bool:
     "dekade"/"decades" share a start; "pasien"/"patients" are glossary translations."""
     from rag.analysis import query_term_sets
 
-    return x[:3] == y[:3] or bool(set.union(*query_term_sets(x)) & set.union(*query_term_sets(y)))
+    return x[:3] == y[:3] or bool(set().union(*query_term_sets(x)) & set().union(*query_term_sets(y)))
 
 
 def _comparable(a: Quantity, b: Quantity) -> bool:

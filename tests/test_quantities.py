@@ -228,6 +228,14 @@ def test_function_words_are_not_units():
     assert only("700.000 dan 2024", "number").unit is None
 
 
+def test_stop_words_are_never_what_is_counted():
+    # "setelah"/"after" are stop words: reading them as what is counted once crashed the fact check
+    # (their term sets are empty) whenever the two numbers met.
+    assert only("Penjualan naik 5 setelah pameran.", "number").counted == ()
+    assert only("Sales rose 3 after the fair.", "number").counted == ()
+    assert conflicting("Penjualan naik 5 setelah pameran.", "Sales rose 3 after the fair.") == [("5", "3")]
+
+
 def test_what_is_counted_gates_equality_and_conflicts():
     assert not same("700.000 unit", "700,000 doses")                   # same value, other things
     assert not same("lima sesi", "five decades") and same("tiga dekade", "three decades")
