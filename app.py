@@ -17,7 +17,8 @@ from rag.chat_format import (answer_body, chat_message, empty_sources_panel, esc
                              plain_answer, problem_message, sources_panel, status_line)
 from rag.check_format import empty_verdict_panel, verdict_panel
 from rag.config import Settings, setting_flags, settings_from_args
-from rag.errors import ConfigError, WartaError
+from rag.errors import ConfigError, EmptyInput, WartaError
+from rag.pipeline import clean_question
 from rag.service import PipelineService
 
 LANGUAGES = [("Otomatis / Auto", "auto"), ("Bahasa Indonesia", "id"), ("English", "en")]
@@ -92,7 +93,7 @@ class WartaChatUI:
                     {**(sources_log or {}), len(history): panel})
 
         if not question.strip():
-            chat, panel, log = reply(escape_markdown(problem_message(ValueError("the question is empty"))),
+            chat, panel, log = reply(escape_markdown(problem_message(EmptyInput("question"))),
                                      empty_sources_panel())
             yield chat, panel, "", log
             return
@@ -117,13 +118,11 @@ class WartaChatUI:
 
     def _as_asked(self, question: str) -> str:
         """The question as the pipeline will read it (trimmed, broken characters replaced), so the
-        chat never echoes 5 MB or a character the page cannot be sent; the raw text while opening."""
-        if self.service.state == "ready":
-            try:
-                return self.service.pipeline().prepare_question(question)[0]
-            except ValueError:  # refused (empty, invisible): the reply says why
-                pass
-        return question.encode("utf-8", "replace").decode("utf-8")[:self.service.settings.max_question_chars]
+        chat never echoes 5 MB or a character the page cannot be sent."""
+        try:
+            return clean_question(question, self.service.settings.max_question_chars)[0]
+        except EmptyInput:  # refused: the reply says why (nothing in it the page cannot send)
+            return question
 
     def ask_api(self, question: str, language: str = "auto") -> str:
         """Answer a question from the corpus: the answer with [n] markers, then its sources.
@@ -238,7 +237,10 @@ class WartaChatUI:
                            enable_monitoring=False, footer_links=["api"], run_history=False,
                            mcp_server=False, pwa=False, ssr_mode=False, show_error=False, strict_cors=True,
                            blocked_paths=blocked, allowed_paths=[], max_file_size="1mb", css=CSS,
-                           app_kwargs={"middleware": [Middleware(SecurityHeaders), Middleware(WebGuard)]}, **launch_options)
+                           app_kwargs={"middleware": [Middleware(SecurityHeaders), Middleware(WebGuard)],
+                                       # FastAPI's schema (Gradio already turns its /docs pages off):
+                                       # Warta's API is described by Gradio's /gradio_api/info.
+                                       "openapi_url": None}, **launch_options)
 
 
 def main(argv: list[str] | None = None) -> int:

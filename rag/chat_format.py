@@ -15,7 +15,7 @@ import re
 import string
 
 from rag.answer import Answer, Citation
-from rag.errors import NotReady, WartaError
+from rag.errors import EmptyInput, NotReady, WartaError
 from rag.messages import say, say_both
 from rag.retrieval import Hit
 
@@ -172,8 +172,8 @@ def problem_message(error: Exception) -> str:
     """A friendly message for what went wrong, in both languages (the reader's is not known)."""
     if isinstance(error, NotReady):
         return say_both("not_ready", stage=str(error))
-    if isinstance(error, ValueError) and "empty" in str(error):
-        return say_both("empty_claim" if "claim" in str(error) else "empty_question")
+    if isinstance(error, EmptyInput):
+        return say_both("empty_claim" if error.what == "claim" else "empty_question")
     first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
     if isinstance(error, WartaError):
         return say_both("cannot_start", error=first_line)

@@ -26,7 +26,7 @@ NOT_DOCUMENTS = {"readme.md", "readme.txt"}
 # Lone surrogates (a file name that is not UTF-8, a broken "\ud800" JSON escape) cannot be written
 # to the index; control and bidirectional-override characters make a name or id print as
 # something else ("berita\u202eTXT.txt" shows as "beritaTXT.txt" reversed).
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATES = re.compile("[\ud800-\udfff]")
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
@@ -37,7 +37,7 @@ def shown(name: str) -> str:
 
 def name_problem(name: str, what: str) -> str | None:
     """Why `name` cannot be a document id, or None."""
-    if _SURROGATE.search(name):
+    if SURROGATES.search(name):
         return f"{what} is not valid UTF-8 (rename it)"
     if _UNSAFE.search(name):
         return f"{what} contains control or bidirectional-override characters (rename it)"
@@ -132,7 +132,7 @@ def _read_sidecar(path: Path, problems: list[Problem], label: str) -> dict:
         meta = json.loads(_decode(sidecar.read_bytes()))
         if not isinstance(meta, dict):
             raise ValueError("not a JSON object")
-        if any(isinstance(v, str) and _SURROGATE.search(v) for v in meta.values()):
+        if any(isinstance(v, str) and SURROGATES.search(v) for v in meta.values()):
             raise ValueError("a value holds a broken \\u escape (lone surrogate)")
     except ValueError as e:
         sidecar_label = Path(label).with_name(sidecar.name).as_posix()
@@ -167,7 +167,7 @@ def _load_jsonl(path: Path, label: str, problems: list[Problem]) -> list[Documen
         if why:
             problems.append(Problem(label, shown(why), number))
             continue
-        if any(isinstance(v, str) and _SURROGATE.search(v) for v in record.values()):
+        if any(isinstance(v, str) and SURROGATES.search(v) for v in record.values()):
             problems.append(Problem(label, "a field holds a broken \\u escape (lone surrogate)", number))
             continue
         if not isinstance(body, str) or not body.strip():

@@ -1,6 +1,14 @@
 """The errors Warta raises on purpose. Each message names the problem and, where there is one, the fix."""
 
 
+class EmptyInput(ValueError):
+    """A question, query or claim with nothing in it; `what` names which."""
+
+    def __init__(self, what: str, detail: str = "") -> None:
+        super().__init__(f"the {what} is empty{detail}")
+        self.what = what
+
+
 class WartaError(Exception):
     """Base class: the CLI prints these as one line on stderr and exits non-zero."""
 

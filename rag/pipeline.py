@@ -15,9 +15,9 @@ from typing import Callable
 
 from rag.builder import build_index, staleness
 from rag.config import Settings
-from rag.corpus import Corpus, load_corpus
+from rag.corpus import SURROGATES, Corpus, load_corpus
 from rag.embedding import Embedder, load_embedder
-from rag.errors import CorpusError, IndexInvalid, ModelUnavailable
+from rag.errors import CorpusError, EmptyInput, IndexInvalid, ModelUnavailable
 from rag.answer import Answer
 from rag.language import detect_language
 from rag.messages import say
@@ -26,7 +26,6 @@ from rag.store import IndexStore, LoadedIndex
 from rag.threads import pin_threads
 
 Report = Callable[[str], None]
-_SURROGATES = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # keeps \t \n \r
 # Anything but whitespace and invisible format characters (zero-width space/joiners, BOM, word
 # joiner, soft hyphen, direction marks).
@@ -35,6 +34,22 @@ _VISIBLE = re.compile("[^\\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\
 
 def report_to_stderr(message: str) -> None:
     print(f"warta: {message}", file=sys.stderr, flush=True)
+
+
+def clean_question(text: str | None, limit: int, what: str = "question") -> tuple[str, list[str]]:
+    """`text` as it will be read, cut to `limit` characters, and what was changed (message keys
+    "invalid_text", "control_chars", "trimmed"); EmptyInput when nothing visible is left."""
+    # A lone surrogate (bytes that were not UTF-8) cannot be encoded for the page, the JSON
+    # answer or the language detector; NUL and other control characters are no text at all.
+    text, replaced = SURROGATES.subn("\ufffd", text or "")
+    text, removed = _CONTROL.subn("", text)
+    if not _VISIBLE.search(text):  # only spaces or zero-width characters
+        invisible = " (it holds only invisible or control characters)" if removed or text.strip() else ""
+        raise EmptyInput(what, invisible)
+    text = text.strip()
+    changes = [key for key, changed in (("invalid_text", replaced), ("control_chars", removed),
+                                        ("trimmed", len(text) > limit)) if changed]
+    return text[:limit], changes
 
 
 def open_embedder(settings: Settings, report: Report | None = None) -> tuple[Embedder | None, str | None]:
@@ -213,19 +228,8 @@ class Warta:
 
     def prepare_question(self, question: str, what: str = "question") -> tuple[str, list[str]]:
         """The question (or claim) as it will be answered, and notices about what was changed."""
-        # A lone surrogate (bytes that were not UTF-8) cannot be encoded for the page, the JSON
-        # answer or the language detector; NUL and other control characters are no text at all.
-        question, replaced = _SURROGATES.subn("\ufffd", question or "")
-        question, removed = _CONTROL.subn("", question)
-        if not _VISIBLE.search(question):  # only spaces or zero-width characters
-            invisible = " (it holds only invisible or control characters)" if removed or question.strip() else ""
-            raise ValueError(f"the {what} is empty{invisible}")
-        question = question.strip()
         limit = self.settings.max_question_chars
-        trimmed = len(question) > limit
-        question = question[:limit]
-        changes = [key for key, changed in (("invalid_text", replaced), ("control_chars", removed),
-                                            ("trimmed", trimmed)) if changed]
+        question, changes = clean_question(question, limit, what)
         lang = detect_language(question) if changes else None
         return question, [say(key, lang, limit=limit) for key in changes]
 

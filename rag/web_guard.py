@@ -41,8 +41,6 @@ class SecurityHeaders:
 # Warta takes no files and serves none but its page's own assets (/assets, /static): Gradio would
 # keep every upload forever (a disk anyone can fill), and fetch any public URL named in /file=.
 NOT_SERVED = re.compile(r"^/(?:gradio_api/)?(?:file=|file/|proxy=|upload/?$|upload_progress/?$)")
-# FastAPI's own schema and docs pages: Warta's API is described by Gradio's /gradio_api/info.
-FASTAPI_DOCS = ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
 API_INFO = re.compile(rb"window\.gradio_api_info = .*?;</script>", re.DOTALL)
 
 
@@ -98,8 +96,6 @@ class WebGuard:
             return await send_json(send, 403, {"detail": "Cross-origin requests are not allowed."})
         if NOT_SERVED.match(path):
             return await send_json(send, 403, {"detail": "Warta takes no uploads and serves no files."})
-        if path in FASTAPI_DOCS:
-            return await send_json(send, 404, {"detail": "Not Found"})
 
         page = path == "/" and scope["method"] == "GET"
         held = []  # a 503, or the page: kept until its body is complete, then rewritten

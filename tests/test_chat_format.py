@@ -10,7 +10,7 @@ from rag.chat_format import (answer_body, article_link, chat_message, escape_mar
                              problem_message, sources_panel, status_line)
 from rag.chunking import Passage
 from rag.corpus import Document
-from rag.errors import CorpusError, NotReady
+from rag.errors import CorpusError, EmptyInput, NotReady
 from rag.retrieval import Hit
 
 HOSTILE = ('<script>alert(1)</script> <img src=x onerror="alert(2)"> <svg onload=alert(3)> '
@@ -116,7 +116,9 @@ def test_trimmed_question_notice_is_shown_in_the_chat(seed_warta):
 
 
 @pytest.mark.parametrize("error, expected", [
-    (ValueError("the question is empty"), "Pertanyaan kosong"),
+    (EmptyInput("question"), "Pertanyaan kosong"),
+    (EmptyInput("claim", " (it holds only invisible or control characters)"), "Klaim kosong"),
+    (ValueError("document id is empty"), "ValueError: document id is empty"),  # not the reader's input
     (NotReady("Embedding 58 passages"), "Indeks sedang dibangun (Embedding 58 passages)"),
     (CorpusError("the corpus /x has no readable documents"), "Warta could not start: the corpus /x"),
     (RuntimeError("boom\nTraceback line"), "RuntimeError: boom"),
