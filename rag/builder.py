@@ -15,7 +15,7 @@ from rag.corpus import Corpus
 from rag.dense import DenseIndex, choose_kind
 from rag.embedding import Embedder
 from rag.lexical import LexicalIndex
-from rag.store import (DENSE, DOCUMENTS, FORMAT_VERSION, LEXICAL, MANIFEST, PASSAGES, IndexStore,
+from rag.store import (DENSE, DOCUMENTS, FORMAT_VERSION, LEGACY_DENSE, LEXICAL, MANIFEST, PASSAGES, IndexStore,
                        LoadedIndex, file_hashes, write_jsonl)
 
 Report = Callable[[str], None]
@@ -83,7 +83,7 @@ def wanted_dense(settings: Settings, size: int) -> dict:
 
 
 def _dense_staleness(manifest: dict, settings: Settings) -> str | None:
-    built = manifest.get("dense") or {"type": "flat"}  # builds before HNSW support were flat
+    built = manifest.get("dense") or LEGACY_DENSE
     wanted = wanted_dense(settings, int((manifest.get("counts") or {}).get("vectors") or 0))
     if built.get("type") != wanted["type"]:
         return (f"dense index type changed ({built.get('type')} -> {wanted['type']}; setting "

@@ -31,6 +31,8 @@ from rag.lexical import LexicalIndex
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+# The "dense" record of builds made before HNSW support (no record): they were all flat.
+LEGACY_DENSE = {"type": "flat"}
 DOCUMENTS = "documents.jsonl"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"
@@ -215,7 +217,7 @@ class IndexStore:
         if dense is None and manifest.get("dense") is not None:
             raise IndexInvalid(f"index build {path.name}: manifest describes a dense index but there are no vectors")
         if dense is not None:
-            record = manifest.get("dense", {"type": "flat"})  # builds before HNSW support were flat
+            record = manifest.get("dense", LEGACY_DENSE)
             if record is None:
                 raise IndexInvalid(f"index build {path.name}: manifest says there is no dense index but there are vectors")
             if dense.kind != record["type"]:
