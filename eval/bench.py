@@ -38,12 +38,13 @@ import numpy as np
 from eval import synthetic
 from eval.metrics import percentile
 from eval.report import table
+from rag.dense import HNSW_M
+from rag.threads import available_cores
 
 EVAL_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = EVAL_DIR / "out"
 QUESTIONS = EVAL_DIR / "questions.jsonl"
 K = 10
-HNSW_M = 32
 EF_SEARCH = (64, 128, 256)
 FULL_SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (10_000, 100_000)
@@ -57,9 +58,10 @@ JSON_KEYS = ("environment", "settings", "dense", "lexical", "peers", "real_corpu
 
 # ----------------------------------------------------------------------------- measuring helpers
 
-def _status_bytes(field: str) -> int | None:
+def status_bytes(field: str, pid: int | str = "self") -> int | None:
+    """A memory field of /proc/PID/status (VmRSS, VmHWM, ...) in bytes; None where there is none."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     except OSError:
@@ -77,7 +79,7 @@ def reset_peak_rss() -> bool:
 
 
 def peak_rss() -> int | None:
-    return _status_bytes("VmHWM")
+    return status_bytes("VmHWM")
 
 
 def _mb(n: int | None) -> float | None:
@@ -122,19 +124,12 @@ def _size_label(n: int) -> str:
 def environment() -> dict:
     import faiss
 
-    cpu = None
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
-        pass
-    flags = ""
-    try:
-        flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
-    except (OSError, StopIteration):
-        pass
+        cpuinfo = []
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), None)
+    flags = next((line for line in cpuinfo if line.startswith("flags")), "")
     versions = {}
     for dist in ("numpy", "faiss-cpu", "bm25s", "rank-bm25", "PyStemmer", "scipy", "torch", "sentence-transformers",
                  "transformers"):
@@ -149,7 +144,7 @@ def environment() -> dict:
     except ImportError:
         torch_threads = None
     return {"cpu": cpu, "load_average": [round(x, 2) for x in os.getloadavg()], "avx2": " avx2" in flags, "avx512": " avx512f" in flags, "cores": os.cpu_count(),
-            "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+            "usable_cores": available_cores(),
             "memory_gb": _r((_meminfo_total() or 0) / 1e9, 1), "faiss_threads": faiss.omp_get_max_threads(),
             "faiss_simd": getattr(faiss, "get_compile_options", lambda: None)(), "torch_threads": torch_threads,
             "thread_env": {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "WARTA_THREADS")},
@@ -184,41 +179,18 @@ def _hnsw_of(index):
     return faiss.downcast_index(index._index).hnsw if index.kind == "hnsw" else None
 
 
-class _ScalarQuantized:
-    """8-bit scalar quantisation, exhaustive: not a kind Warta builds, searched as DenseIndex searches."""
-
-    kind = "sq8"
-
-    def __init__(self, vectors: np.ndarray) -> None:
-        import faiss
-
-        self._index = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit,
-                                                 faiss.METRIC_INNER_PRODUCT)
-        self._index.train(vectors[:: max(1, len(vectors) // 100_000)])
-        self._index.add(vectors)
-
-    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        from rag.dense import DenseIndex
-
-        return DenseIndex.search(self, query_vector, k)
-
-    def search_batch(self, query_vectors: np.ndarray, k: int):
-        from rag.dense import DenseIndex
-
-        return DenseIndex.search_batch(self, query_vectors, k)
-
-    @property
-    def size(self) -> int:
-        return int(self._index.ntotal)
-
-
 def build_dense(vectors: np.ndarray, kind: str, pipeline: dict):
     """(index, how it was built): Flat and HNSW through DenseIndex.build with the pipeline's
     target recall (HNSW's efSearch tuned as a real build tunes it); SQ8 with faiss."""
     from rag.dense import DenseIndex
 
-    if kind == "sq8":
-        return _ScalarQuantized(vectors), "faiss directly (IndexScalarQuantizer)"
+    if kind == "sq8":  # 8-bit scalar quantisation, exhaustive: not a kind Warta builds
+        import faiss
+
+        sq8 = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+        sq8.train(vectors[:: max(1, len(vectors) // 100_000)])
+        sq8.add(vectors)
+        return DenseIndex(sq8, {"type": "sq8", "faiss": "IndexScalarQuantizer"}), "faiss directly (IndexScalarQuantizer)"
     options = {k: v for k, v in pipeline.items() if k != "kind"}
     return DenseIndex.build(vectors, kind=kind, **options), f"DenseIndex.build(kind={kind!r})"
 
@@ -236,23 +208,26 @@ def _describe(index) -> str:
     return f"{info.get('faiss', 'IndexHNSWFlat')} M={info['M']} efC={info['efConstruction']} ef={info['efSearch']}"
 
 
-def _ids(hits: list[tuple[int, float]]) -> list[int]:
-    return [i for i, _ in hits] + [-1] * (K - len(hits))
+def _found(results: list[list[tuple[int, float]]], vectors: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, exact scores) of search results, padded to K with -1 / -inf. The scores are computed
+    again from the vectors: an approximate index (SQ8) reports approximate ones, and recall_at_k
+    counts a found vector that ties the k-th exact score."""
+    ids = np.full((len(results), K), -1, dtype=np.int64)
+    for row, hits in enumerate(results):
+        ids[row, :len(hits[:K])] = [i for i, _ in hits[:K]]
+    scores = np.einsum("qkd,qd->qk", vectors[np.maximum(ids, 0)], queries[:len(results)])
+    return ids, np.where(ids >= 0, scores, -np.inf).astype(np.float32)
 
 
-def bench_dense(n: int, n_queries: int, seed: int, pipeline: dict, quick: bool, quiet: bool) -> tuple[list[dict], dict]:
-    """Rows per index (and efSearch), and the peer comparison figures for this size."""
-    import faiss
-
-    from rag.dense import DenseIndex, choose_kind
+def bench_dense(n: int, n_queries: int, seed: int, pipeline: dict, quiet: bool) -> tuple[list[dict], dict]:
+    """Rows per index (and efSearch), and the peer comparison figures for this size. Recall@10 is
+    rag.dense.recall_at_k, the measure DenseIndex.build tunes efSearch by."""
+    from rag.dense import choose_kind, exact_top_k, recall_at_k
 
     vectors = synthetic.dense_corpus(n, seed=seed)
     queries = synthetic.dense_queries(vectors, n_queries, seed=seed)
     exhaustive_q = queries[:EXHAUSTIVE_QUERY_CAP] if n >= 1_000_000 else queries
-    truth_index = faiss.IndexFlatIP(vectors.shape[1])
-    truth_index.add(vectors)
-    _, truth = truth_index.search(queries, K)  # batched: the exact top 10 of every query
-    del truth_index
+    truth_scores, truth = exact_top_k(vectors, queries, K)  # batched: the exact top 10 of every query
     rows = []
     ours_kind = choose_kind(pipeline["kind"], n, pipeline["hnsw_threshold"])
     ours_row = None
@@ -264,7 +239,7 @@ def bench_dense(n: int, n_queries: int, seed: int, pipeline: dict, quick: bool, 
         row = {"size": n, "index": label, "built_with": how, "build_s": _r(build_s, 2),
                "index_bytes": memory,  # filled in by fill_bytes() once the index's queries are done
                "peak_rss_bytes": peak, "latency_ms": latency_summary(times),
-               "recall@10": _r(synthetic.recall_at_k(np.array([_ids(r) for r in results]), truth[:len(qs)]), 4),
+               "recall@10": _r(recall_at_k(*_found(results, vectors, qs), truth[:len(qs)], truth_scores[:len(qs)]), 4),
                **(extra or {})}
         rows.append(row)
         return row
@@ -342,13 +317,6 @@ def bench_dense(n: int, n_queries: int, seed: int, pipeline: dict, quick: bool, 
     fill_bytes(sq8, len(rows) - 1)
     del sq8
     gc.collect()
-    if ours_row is None:  # a kind not measured above: built as the pipeline builds it
-        reset_peak_rss()
-        started = time.perf_counter()
-        ours_index = DenseIndex.build(vectors, **pipeline)
-        ours_row = measure_ours(ours_index, time.perf_counter() - started, pipeline_call, peak_rss())
-        fill_bytes(ours_index, len(rows) - 1)
-        del ours_index
     del vectors
     gc.collect()
     rows.remove(ours_row)
@@ -668,7 +636,7 @@ def run(args: argparse.Namespace) -> dict:
 
     for stage, n in tqdm(stages, desc="eval.bench", unit="stage", file=sys.stderr, disable=args.quiet):
         if stage == "dense":
-            rows, comparison = bench_dense(n, args.queries, args.seed, pipeline, args.quick, args.quiet)
+            rows, comparison = bench_dense(n, args.queries, args.seed, pipeline, args.quiet)
             result["dense"] += rows
             result["peers"].append(comparison)
         elif stage == "lexical":

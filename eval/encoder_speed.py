@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import time
 from pathlib import Path
 
-import numpy as np
+from eval.metrics import percentile
+from eval.report import table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,10 +86,6 @@ def _seconds(fn) -> float:
     return time.perf_counter() - start
 
 
-def pct(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q))
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/warta-encoder-speed"))
@@ -134,7 +130,7 @@ def main(argv=None) -> int:
             if embedder is None:
                 continue
             lat = latency(embedder, queries)
-            rows.append((name, backend, pct(lat, 50), pct(lat, 95), throughput(embedder, passages, args.rounds),
+            rows.append((name, backend, percentile(lat, 50), percentile(lat, 95), throughput(embedder, passages, args.rounds),
                          cos if backend == "onnx" else None))
         del torch_embedder, onnx, auto
 
@@ -152,12 +148,12 @@ def main(argv=None) -> int:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\nEncoder speed, {threads} thread(s) (WARTA_THREADS), CPU only, load average {load} at the end; "
           f"{len(queries)} distinct questions, passages of ≤500 characters at batch 32\n")
-    print("| model | backend | query p50 ms | query p95 ms | passages/s (batch 32) | min cosine vs torch |")
-    print("|---|---|---:|---:|---:|---:|")
-    for name, backend, p50, p95, pps, cos in rows:
-        print(f"| {name} | {backend} | {p50:.2f} | {p95:.2f} | {pps:.1f} | {'' if cos is None else f'{cos:.6f}'} |")
-    print(f"\nQuery-cache hit (embed_batch of a repeated question, MiniLM): p50 {statistics.median(hits):.1f} µs, "
-          f"p95 {pct(hits, 95):.1f} µs")
+    print("\n".join(table(["model", "backend", "query p50 ms", "query p95 ms", "passages/s (batch 32)",
+                             "min cosine vs torch"],
+                            [[name, backend, f"{p50:.2f}", f"{p95:.2f}", f"{pps:.1f}", "" if cos is None else f"{cos:.6f}"]
+                             for name, backend, p50, p95, pps, cos in rows])))
+    print(f"\nQuery-cache hit (embed_batch of a repeated question, MiniLM): p50 {percentile(hits, 50):.1f} µs, "
+          f"p95 {percentile(hits, 95):.1f} µs")
     for note in notes:
         print(f"- {note}")
     return 0

@@ -81,13 +81,13 @@ class _Clock:
         pass
 
 
-DTYPES = {"fp32": "float32", "float32": "float32", "bf16": "bfloat16", "bfloat16": "bfloat16"}
+DTYPES = {"fp32": "float32", "bf16": "bfloat16"}
 
 
 def measure_generation(prompt_tokens: int, new_tokens: int, dtype: str, cached_prefix: bool, *,
                        prefix_tokens: int = SYSTEM_TOKENS, repeats: int = 1, config: dict | None = None) -> dict:
     """Time to first token (s) and decode speed (tokens/s after the first) for one greedy request
-    of `prompt_tokens` random tokens, in `dtype` ("fp32"/"float32" or "bf16"/"bfloat16"); with
+    of `prompt_tokens` random tokens, in `dtype` ("fp32" or "bf16"); with
     `cached_prefix`, its first `prefix_tokens` (the system prompt) come from a cache computed
     beforehand and copied into the request, as in rag.generation. Best of `repeats` runs.
     `config`: model configuration (default: Qwen2.5-0.5B's); the model is built once per dtype."""
@@ -95,9 +95,8 @@ def measure_generation(prompt_tokens: int, new_tokens: int, dtype: str, cached_p
 
     from rag.generation import PrefixCache
 
-    dtype = DTYPES[dtype]
     config = config or QWEN25_05B
-    model = _model(dtype, tuple(sorted(config.items())))
+    model = _model(DTYPES[dtype], tuple(sorted(config.items())))
     if cached_prefix and not 0 < prefix_tokens < prompt_tokens:
         raise ValueError(f"a cached prefix of {prefix_tokens} tokens needs a longer prompt than {prompt_tokens}")
     generator = torch.Generator().manual_seed(prompt_tokens)
@@ -118,7 +117,7 @@ def measure_generation(prompt_tokens: int, new_tokens: int, dtype: str, cached_p
         decode = clock.times[-1] - clock.times[1]
         run = {"ttft_s": round(ttft, 3),
                "tokens_per_s": round((written - 1) / decode, 2) if written > 1 and decode > 0 else None,
-               "prompt_tokens": prompt_tokens, "dtype": {"float32": "fp32", "bfloat16": "bf16"}[dtype],
+               "prompt_tokens": prompt_tokens, "dtype": dtype,
                "cached_prefix": bool(cached_prefix), "prefill_tokens": prompt_tokens - (prefix_tokens if prefix else 0),
                "new_tokens": written}
         if best is None or run["ttft_s"] < best["ttft_s"]:

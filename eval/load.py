@@ -18,13 +18,15 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import shutil
-import statistics
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from eval.bench import status_bytes
+from eval.metrics import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 SYLLABLES = ["ka", "ri", "mo", "tu", "se", "la", "no", "bi", "da", "gu"]
@@ -80,49 +82,9 @@ def write_corpus(folder: Path, sessions: list[Session]) -> Path:
     return folder
 
 
-class PeakMemory:
-    """Peak resident memory of a process, sampled every 0.2 s (psutil if installed, else
-    /proc/PID/status); VmHWM, the kernel's own peak, when it is higher."""
-
-    def __init__(self, pid: int | None) -> None:
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _rss(self) -> int:
-        try:
-            import psutil
-
-            return psutil.Process(self.pid).memory_info().rss
-        except ImportError:
-            pass
-        fields = {}
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            fields[key] = value
-        kib = [int(fields[k].split()[0]) for k in ("VmRSS", "VmHWM") if k in fields]
-        return max(kib) * 1024
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.2):
-            self._take()
-
-    def _take(self) -> None:
-        try:
-            self.peak = max(self.peak, self._rss())
-        except (OSError, ValueError):
-            pass
-
-    def __enter__(self) -> "PeakMemory":
-        if self.pid:
-            self._take()
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.pid:
-            self._stop.set()
-            self._thread.join()
-            self._take()
+def peak_memory(pid: int | None) -> int | None:
+    """The process's peak resident memory so far (VmHWM, the kernel's own mark; Linux)."""
+    return status_bytes("VmHWM", pid) if pid else None
 
 
 # gradio_client 2.7.2 reads every answer of a shared Client from one event stream. When the server
@@ -145,8 +107,7 @@ class LoadReport:
     peak_rss: int | None = None  # bytes
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else 0.0
+        return percentile(self.latencies, p) or 0.0
 
     def rows(self) -> list[list[str]]:
         memory = f"{self.peak_rss / 2**20:.0f} MiB" if self.peak_rss else "n/a"
@@ -210,13 +171,13 @@ def run_load(url: str, sessions: list[Session], questions: int = 3, pid: int | N
                 bar.update()
 
     try:
-        with PeakMemory(pid) as memory, concurrent.futures.ThreadPoolExecutor(len(sessions)) as pool:
+        with concurrent.futures.ThreadPoolExecutor(len(sessions)) as pool:
             for future in [pool.submit(session_run, k, s) for k, s in enumerate(sessions)]:
                 future.result()
     finally:
         bar.close()
         client.close()
-    report.peak_rss = memory.peak or None
+    report.peak_rss = peak_memory(pid)  # the server still runs: its lifetime peak so far
     return report
 
 

@@ -63,9 +63,7 @@ def claims_table(claims: dict) -> list[str]:
     lines = table(["lang", "n", "accuracy", "right verdict and evidence"],
                   [[lang, v["n"], _fmt(v["accuracy"]), _fmt(v.get("with_evidence"))] for lang, v in claims["by_lang"].items()])
     for lang, scores in claims["by_lang"].items():
-        matrix = scores.get("confusion", claims["confusion"] if lang == "all" else None)
-        if matrix is None:
-            continue
+        matrix = scores["confusion"]
         verdicts = list(matrix)
         lines += ["", f"{lang}:", "", *table([f"expected \\ predicted", *verdicts],
                                               [[e, *(matrix[e][p] for p in verdicts)] for e in verdicts])]

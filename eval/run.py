@@ -114,7 +114,7 @@ def score_claims(warta, claims: list[dict], progress=None) -> tuple[dict, list[d
                      "with_evidence": sum(r["evidence_ok"] for r in group) / len(group) if group else None,
                      "confusion": confusion_matrix([r["expected"] for r in group], [r["predicted"] for r in group])}
               for name, group in groups.items()}
-    return {"by_lang": scores, "confusion": scores["all"]["confusion"]}, rows
+    return {"by_lang": scores}, rows
 
 
 def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes: tuple[str, ...],

@@ -20,6 +20,7 @@ import numpy as np
 
 DIM = 384
 TOPICS = 64
+MEAN_WORDS = 60  # words per synthetic passage, on average
 _BLOCK = 4096  # generated in whole fixed blocks: a smaller corpus is the start of a larger one (same seed)
 _SYLLABLES = [c + v for c in "bcdfghjklmnprstwyz" for v in "aeiou"]
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
@@ -69,14 +70,6 @@ def dense_queries(corpus: np.ndarray, n: int, seed: int = 0, noise: float = 0.5)
     return paraphrases(corpus[picks], noise, rng)  # as DenseIndex.build makes its tuning queries
 
 
-def recall_at_k(found: np.ndarray, truth: np.ndarray, k: int = 10) -> float:
-    """Mean share of each query's true top k (rows of `truth`) among its first k found ids.
-    -1 (FAISS: no result) never counts."""
-    found, truth = np.asarray(found)[:, :k], np.asarray(truth)[:, :k]
-    hits = [len(set(f[f >= 0].tolist()) & set(t[t >= 0].tolist())) / k for f, t in zip(found, truth)]
-    return float(np.mean(hits)) if hits else 0.0
-
-
 def real_words(corpus_dir: Path = CORPUS_DIR) -> list[str]:
     """Words of corpus/*.txt (lower-case letters only, 2+ characters), most frequent first."""
     counts: Counter = Counter()
@@ -102,19 +95,18 @@ def vocabulary(size: int = 50_000, seed: int = 0, corpus_dir: Path = CORPUS_DIR)
     return real + made
 
 
-def text_corpus(n: int, seed: int = 0, mean_words: int = 60, vocab_size: int = 50_000,
-                zipf_s: float = 1.0, vocab: list[str] | None = None) -> list[str]:
-    """n passages of 40-80 words (mean ~60) drawn from a Zipf-Mandelbrot vocabulary."""
+def text_corpus(n: int, seed: int = 0, vocab_size: int = 50_000, vocab: list[str] | None = None) -> list[str]:
+    """n passages of 40-80 words (mean MEAN_WORDS) drawn from a Zipf-Mandelbrot vocabulary."""
     vocab = vocab if vocab is not None else vocabulary(vocab_size, seed)
     ranks = np.arange(1, len(vocab) + 1, dtype=np.float64)
-    cdf = np.cumsum(1.0 / (ranks + 2.7) ** zipf_s)
+    cdf = np.cumsum(1.0 / (ranks + 2.7))  # Zipf-Mandelbrot, exponent 1
     cdf /= cdf[-1]
     words = np.array(vocab, dtype=object)
     out: list[str] = []
     for block, start in enumerate(range(0, n, _BLOCK)):
         size = min(_BLOCK, n - start)
         rng = np.random.default_rng([seed, 4, block])
-        lengths = rng.integers(mean_words - 20, mean_words + 21, size=_BLOCK)[:size]
+        lengths = rng.integers(MEAN_WORDS - 20, MEAN_WORDS + 21, size=_BLOCK)[:size]
         ids = np.minimum(np.searchsorted(cdf, rng.random(int(lengths.sum()))), len(vocab) - 1)
         drawn = words[ids].tolist()
         ends = np.cumsum(lengths).tolist()

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.report import table
+
 PARAGRAPHS_PER_DOCUMENT = 4
 PARAGRAPH_CHARS = 450  # under the default chunk size of 500: one passage per paragraph
 STAGES = ("load previous", "corpus", "chunk", "embed", "faiss", "bm25", "write+hash", "publish")
@@ -226,11 +228,8 @@ def _table(results: dict[str, dict]) -> str:
     columns = [(f"{kind} {run}", numbers[run]) for kind, numbers in results.items()
                for run in ("full", "update", "unchanged")]
     rows = [*STAGES, "total", "rebuilt", "embedded", "dense_index", "ef_search", "recall_at_10"]
-    width = max(len(name) for name, _ in columns) + 2
-    lines = ["stage (s)".ljust(14) + "".join(name.rjust(width) for name, _ in columns)]
-    for row in rows:
-        lines.append(row.ljust(14) + "".join(str(numbers.get(row, "")).rjust(width) for _, numbers in columns))
-    return "\n".join(lines)
+    return "\n".join(table(["stage (s)", *(name for name, _ in columns)],
+                           [[row, *(numbers.get(row, "") for _, numbers in columns)] for row in rows]))
 
 
 def main(argv: list[str] | None = None) -> None:

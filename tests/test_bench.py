@@ -45,16 +45,6 @@ def test_text_corpus_is_deterministic_zipf_and_uses_real_words():
     assert all(len(q.split()) == 5 and any(set(q.split()) <= set(t.split()) for t in texts) for q in queries)
 
 
-def test_recall_at_k_on_a_hand_made_case():
-    truth = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
-    found = np.array([[3, 2, 1], [4, 0, -1], [-1, -1, -1]])
-    # 3/3, 1/3, 0/3
-    assert synthetic.recall_at_k(found, truth, k=3) == pytest.approx((1 + 1 / 3 + 0) / 3)
-    # only the first k found ids count
-    assert synthetic.recall_at_k(np.array([[9, 9, 1, 2]]), np.array([[1, 2, 3, 4]]), k=2) == 0.0
-    assert synthetic.recall_at_k(np.array([[-1, -1]]), np.array([[-1, -1]]), k=2) == 0.0
-
-
 def test_command_line_tiny_run_writes_json(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     done = subprocess.run([sys.executable, "-m", "eval.bench", "--sizes", "2000", "--queries", "20", "--no-real",

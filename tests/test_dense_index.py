@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rag.config import Settings, settings_from_env
-from rag.dense import DenseIndex, choose_kind, paraphrases
+from rag.dense import DenseIndex, choose_kind, paraphrases, recall_at_k
 from rag.errors import ConfigError, IndexInvalid
 from rag.pipeline import Warta
 from rag.store import DENSE, MANIFEST, IndexStore, sha256_file
@@ -46,6 +46,21 @@ def _recall_at_10(index, vectors, queries):
     exact = _exact_ids(vectors, queries, 10)
     found = index.search_batch(queries, 10)
     return float(np.mean([len(set(e) & {i for i, _ in f}) / 10 for e, f in zip(exact, found)]))
+
+
+def test_recall_at_k_on_a_hand_made_case():
+    truth = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    truth_scores = np.array([[0.9, 0.8, 0.7]] * 3)
+    found = np.array([[3, 2, 1], [4, 0, -1], [-1, -1, -1]])
+    found_scores = np.array([[0.7, 0.8, 0.9], [0.9, 0.1, -np.inf], [-np.inf] * 3])
+    # 3/3, 1/3, 0/3
+    assert recall_at_k(found, found_scores, truth, truth_scores) == pytest.approx((1 + 1 / 3 + 0) / 3)
+    # a found vector tying the k-th exact score counts (duplicates make the exact top k one choice of several)
+    assert recall_at_k(np.array([[1, 2, 42]]), np.array([[0.9, 0.8, 0.7]]), truth[:1], truth_scores[:1]) == 1.0
+    assert recall_at_k(np.array([[1, 2, 42]]), np.array([[0.9, 0.8, 0.6]]), truth[:1], truth_scores[:1]) == pytest.approx(2 / 3)
+    # only the first k found ids count, and -1 (FAISS: nothing found) never does
+    assert recall_at_k(np.array([[9, 9, 1, 2]]), np.array([[0.5, 0.5, 0.9, 0.8]]), truth[:1, :2], truth_scores[:1, :2]) == 0.0
+    assert recall_at_k(np.array([[-1, -1]]), np.array([[-np.inf] * 2]), np.array([[-1, -1]]), np.array([[-np.inf] * 2])) == 0.0
 
 
 def test_the_chooser_picks_flat_up_to_the_threshold_and_hnsw_above(vectors):
