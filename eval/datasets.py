@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 from eval.metrics import VERDICTS
@@ -89,14 +90,15 @@ def _check_question(record: dict, where: str, problems: list[str]) -> None:
     _check(record, "question", str, where, problems, non_empty=True)
     _check(record, "lang", str, where, problems, choices=LANGS)
     _check(record, "answers", list, where, problems)
-    _check(record, "evidence", list, where, problems)
     _check(record, "answerable", bool, where, problems)
-    _check(record, "kind", str, where, problems, non_empty=True)
+    # Either is enough (DESIGN.md): public QA sets name the answering passage, not a snippet of it.
+    _check(record, "evidence", list, where, problems, required=False)
     _check(record, "gold_passage_ids", list, where, problems, required=False)
+    _check(record, "kind", str, where, problems, required=False, non_empty=True)
     if len(problems) == before and record["answerable"]:
         if not record["answers"]:
             problems.append(f'{where}: field "answers" is empty on an answerable question')
-        if not record["evidence"] and not record.get("gold_passage_ids"):
+        if not record.get("evidence") and not record.get("gold_passage_ids"):
             problems.append(f'{where}: an answerable question needs "evidence" or "gold_passage_ids"')
 
 
@@ -109,9 +111,45 @@ def _check_claim(record: dict, where: str, problems: list[str]) -> None:
 
 
 def load_questions(path: Path) -> list[dict]:
-    """Questions as dicts; `_where` records file:line for later messages."""
-    return _load(path, "questions", _check_question)
+    """Questions as dicts; `_where` records file:line for later messages. `evidence` and
+    `gold_passage_ids` default to [], `kind` to None until `fill_kinds` sees the corpus."""
+    return [{**q, "evidence": q.get("evidence") or [], "gold_passage_ids": q.get("gold_passage_ids") or [],
+             "kind": q.get("kind")} for q in _load(path, "questions", _check_question)]
+
+
+def fill_kinds(questions: list[dict], doc_langs: dict[str, str]) -> list[str]:
+    """Give each question without a `kind` "question language-passage language" (DESIGN.md), the
+    passage being its gold document, else the one it was written against (`source_passage_id`);
+    returns the ids of answerable questions whose gold documents are all missing from the corpus.
+
+    >>> qs = [{"id": "a", "lang": "en", "kind": None, "answerable": True, "gold_passage_ids": ["p"]},
+    ...       {"id": "b", "lang": "id", "kind": None, "answerable": False, "gold_passage_ids": []}]
+    >>> fill_kinds(qs, {"p": "id"}), [q["kind"] for q in qs]
+    ([], ['en-id', 'id'])
+    """
+    missing = []
+    for q in questions:
+        source = q.get("source_passage_id")
+        known = [doc_langs[d] for d in (*q["gold_passage_ids"], source if isinstance(source, str) else None)
+                 if d in doc_langs]
+        if q["gold_passage_ids"] and not any(d in doc_langs for d in q["gold_passage_ids"]):
+            missing.append(q["id"])
+        if q["kind"] is None:
+            q["kind"] = f"{q['lang']}-{known[0]}" if known else q["lang"]
+    return missing
 
 
 def load_claims(path: Path) -> list[dict]:
     return _load(path, "claims", _check_claim)
+
+
+def sample_rows(rows: list[dict], limit: int | None, seed: int) -> list[dict]:
+    """`limit` rows drawn at random with `seed`, kept in file order: the same sample every run.
+
+    >>> [r["id"] for r in sample_rows([{"id": i} for i in range(10)], 3, seed=13)]
+    [2, 4, 9]
+    """
+    if limit is None or limit >= len(rows):
+        return rows
+    chosen = set(random.Random(seed).sample(range(len(rows)), limit))
+    return [row for i, row in enumerate(rows) if i in chosen]

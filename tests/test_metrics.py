@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from eval.evaluate import count_relevant, relevance
+from eval.evaluate import Passages, count_relevant, relevance
 from eval.metrics import (abstention_scores, accuracy, by_kind, citation_precision, confusion_matrix,
                           evidence_found, gold_containment, mrr_at_k, ndcg_at_k, percentile, quote_fidelity,
                           recall_at_k, recall_within_chars, token_f1)
@@ -42,7 +42,9 @@ def test_relevance_is_normalised_and_uses_gold_ids():
     question = {"evidence": ["Indonesia’s entry—through a"], "gold_passage_ids": ["doc-9"]}
     assert relevance(("doc-1", "text: Indonesia's  entry-through a locally"), question) == {0}
     assert relevance(("doc-9", "nothing"), question) == {"gold:doc-9"}
-    assert count_relevant([("doc-9", "x"), ("doc-2", "indonesia's entry-through a"), ("doc-3", "y")], question) == 2
+    # the gold document once (however many passages it has), and the passage holding the snippet
+    passages = Passages([("doc-9", "x"), ("doc-9", "z"), ("doc-2", "Indonesia's entry-through a"), ("doc-3", "y")])
+    assert count_relevant(passages, question) == 2
 
 
 def test_evidence_found_returns_indices():
