@@ -236,11 +236,39 @@ def mean(values: Iterable[float | None]) -> float | None:
     return sum(present) / len(present) if present else None
 
 
-def by_kind(rows: Sequence[dict], metric_names: Sequence[str]) -> dict[str, dict[str, float | None]]:
-    """Mean of each metric per `kind`, plus 'all'; None values (not applicable) are left out."""
-    groups = defaultdict(list)
+def groups(rows: Sequence[dict], key: str) -> dict[str, list[dict]]:
+    """Rows by the value of `key`, after an 'all' group of every row."""
+    out = defaultdict(list)
     for row in rows:
-        groups[row["kind"]].append(row)
-        groups["all"].append(row)
+        out["all"].append(row)
+        out[row[key]].append(row)
+    return dict(out)
+
+
+def by_kind(rows: Sequence[dict], metric_names: Sequence[str], key: str = "kind") -> dict[str, dict[str, float | None]]:
+    """Mean of each metric per `kind` (or another `key`), plus 'all'; None values (not applicable) are left out."""
     return {kind: {"n": len(group), **{m: mean(r.get(m) for r in group) for m in metric_names}}
-            for kind, group in groups.items()}
+            for kind, group in groups(rows, key).items()}
+
+
+def answer_outcomes(rows: Sequence[dict]) -> dict:
+    """What users meet, from answer rows ({"answerable", "abstained", "gold_containment"}): the
+    share of answerable questions answered right (holding an acceptable answer), of answerable
+    ones declined, of unanswerable ones answered anyway, and abstention precision and recall
+    (None where the rows hold no unanswerable question, as both then mean nothing).
+
+    >>> answer_outcomes([{"answerable": True, "abstained": False, "gold_containment": 1.0},
+    ...                  {"answerable": True, "abstained": True, "gold_containment": 0.0},
+    ...                  {"answerable": False, "abstained": False}])["unanswerable_answered"]
+    1.0
+    """
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    share = lambda group, test: sum(1 for r in group if test(r)) / len(group) if group else None
+    scores = abstention_scores([r["abstained"] for r in rows], [r["answerable"] for r in rows])
+    return {"n": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable),
+            "right": mean(r["gold_containment"] for r in answerable) if answerable else None,
+            "answerable_declined": share(answerable, lambda r: r["abstained"]),
+            "unanswerable_answered": share(unanswerable, lambda r: not r["abstained"]),
+            "abstention_precision": scores["precision"] if unanswerable else None,
+            "abstention_recall": scores["recall"]}

@@ -37,6 +37,36 @@ def metric_table(systems: dict[str, dict], metrics, label: str) -> list[str]:
     return table([label, "kind", "n", *(_SHORT[m] for m in metrics)], rows)
 
 
+def retrieval_tables(systems: dict[str, dict]) -> list[str]:
+    """All answerable questions, one row per system (those that could not run say why); then,
+    when the set has several kinds, each kind with the systems beside each other."""
+    ran = {name: breakdown for name, breakdown in systems.items() if "unavailable" not in breakdown}
+    rows = [[name, breakdown["all"]["n"], *(_fmt(breakdown["all"].get(m)) for m in RETRIEVAL_METRICS), ""]
+            if name in ran else [name, "-", *("-" for _ in RETRIEVAL_METRICS), f"unavailable: {breakdown['unavailable']}"]
+            for name, breakdown in systems.items()]
+    lines = table(["system", "n", *(_SHORT[m] for m in RETRIEVAL_METRICS), "note"], rows)
+    kinds = [k for k in _kinds(next(iter(ran.values()), {})) if k != "all"]
+    if len(kinds) > 1:
+        rows = [[kind, name, ran[name][kind]["n"], *(_fmt(ran[name][kind].get(m)) for m in RETRIEVAL_METRICS)]
+                for kind in kinds for name in ran if kind in ran[name]]
+        lines += ["", "By kind:", "", *table(["kind", "system", "n", *(_SHORT[m] for m in RETRIEVAL_METRICS)], rows)]
+    return lines
+
+
+def outcomes_table(report: dict) -> list[str]:
+    """What a user meets, per answerer and question language."""
+    rows = []
+    for name, by_lang in report["outcomes"].items():
+        langs = sorted(k for k in by_lang if k != "all")
+        for lang in langs if len(langs) == 1 else ("all", *langs):  # one language: its row is 'all'
+            o = by_lang[lang]
+            rows.append([report["set"], lang, name, o["n"], o["answerable"], _fmt(o["right"]),
+                         _fmt(o["answerable_declined"]), o["unanswerable"], _fmt(o["unanswerable_answered"]),
+                         _fmt(o["abstention_precision"]), _fmt(o["abstention_recall"])])
+    return table(["set", "lang", "answerer", "questions", "answerable", "answers right", "answerable declined",
+                  "unanswerable", "unanswerable answered", "abst.P", "abst.R"], rows)
+
+
 def comparison_table(systems: dict[str, dict], ours: str, baseline: str) -> list[str]:
     """Recall@5 and MRR@10 per kind, ours beside the baseline, with the difference."""
     rows = []
@@ -71,21 +101,29 @@ def claims_table(claims: dict) -> list[str]:
 
 
 def render(report: dict) -> str:
-    """The whole report as Markdown (printed as-is to the terminal too)."""
-    out = [f"# Warta benchmark", "", f"- questions: {report['questions_file']} ({report['counts']['questions']}, "
-           f"{report['counts']['answerable']} answerable)", f"- corpus: {report['corpus']} "
-           f"({report['counts']['documents']} documents, {report['counts']['passages']} passages)",
-           f"- models: {report['models']}", ""]
+    """The whole report as Markdown (printed as-is to the terminal too): what users get first."""
+    counts, used = report["counts"], report["answer_retrieval"]
+    sample = f"; {report['sample']}" if report.get("sample") else ""
+    out = ["# Warta benchmark", "", f"- questions: {report['questions_file']} ({counts['questions']}, "
+           f"{counts['answerable']} answerable{sample})", f"- corpus: {report['corpus']} "
+           f"({counts['documents']} documents, {counts['passages']} passages)",
+           f"- models: {report['models']}",
+           f"- answers and claims use {used['used']} retrieval"
+           + (f" ({used['requested']} unavailable: {used['reason']})" if used["reason"] else "")]
     out += [f"- note: {note}" for note in report["notes"]]
+    out += ["", "## Answers: what a user gets", "",
+            "Right: the answer holds one of the acceptable answers (case, spacing and punctuation aside), "
+            "over answerable questions; declining an answerable question counts as wrong.", ""]
+    out += outcomes_table(report)
     out += ["", "## Retrieval (answerable questions)", "",
-            "A passage is relevant when it contains an evidence snippet (whitespace- and quote-normalised) "
-            "or belongs to a gold document; Recall@k is the share of a question's evidence found in the top k.", ""]
-    out += metric_table(report["retrieval"], RETRIEVAL_METRICS, "system")
+            "A passage is relevant when it contains an evidence snippet (whitespace- and quote-normalised); "
+            "a gold document (gold_passage_ids) counts once, at its best-ranked passage. Recall@k is the "
+            "share of a question's evidence snippets and gold documents found in the top k.", ""]
+    out += retrieval_tables(report["retrieval"])
     if report.get("comparison"):
         ours, baseline = report["comparison"]
         out += ["", f"## {ours} against the {baseline}", ""] + comparison_table(report["retrieval"], ours, baseline)
-    if report.get("answers"):
-        out += ["", "## Answers", ""] + metric_table(report["answers"], ANSWER_METRICS, "answerer")
+    out += ["", "## Answers by kind", ""] + metric_table(report["answers"], ANSWER_METRICS, "answerer")
     if report.get("claims"):
         out += ["", "## Claims", ""] + claims_table(report["claims"])
     out += ["", "## Latency", ""] + latency_table(report["latency"])
@@ -99,7 +137,7 @@ def plot(report: dict, path: Path) -> None:
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
 
-    systems = report["retrieval"]
+    systems = {name: b for name, b in report["retrieval"].items() if "unavailable" not in b}
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
     for name, breakdown in systems.items():
         left.plot(K_VALUES, [breakdown["all"][f"recall@{k}"] for k in K_VALUES], marker="o", label=name)

@@ -1,10 +1,12 @@
 """python -m eval.run: the benchmark, on our question set or an evaluator's.
 
     python -m eval.run [--questions F] [--claims F] [--corpus DIR_OR_JSONL] [--mode dense|lexical|hybrid|all]
-                       [--out DIR] [--embedding-model ID_OR_DIR]
+                       [--out DIR] [--embedding-model ID_OR_DIR] [--limit N [--seed S]]
 
 The index is built in a temporary folder (index/ is never touched), every system is scored on
-the same questions, the table is printed and report.json, report.md and recall.png are written.
+the same questions, the tables are printed (what users get first: answers right, answerable
+questions declined, unanswerable ones answered) and report.json, report.md and recall.png are
+written. Progress goes to stderr.
 """
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ from pathlib import Path
 
 from eval import report as report_module
 from eval.baseline import NaivePipeline
-from eval.datasets import DatasetError, load_claims, load_questions
+from eval.datasets import DatasetError, fill_kinds, load_claims, load_questions, sample_rows
 from eval.evaluate import RETRIEVAL_METRICS, score_retrieval
-from eval.metrics import (abstention_scores, by_kind, citation_precision, evidence_found, gold_containment,
+from eval.metrics import (abstention_scores, answer_outcomes, by_kind, citation_precision, gold_containment, groups,
                           percentile, quote_fidelity, token_f1)
 
 EVAL_DIR = Path(__file__).resolve().parent
@@ -51,35 +53,39 @@ def _baseline_retriever(baseline: NaivePipeline):
     return retrieve
 
 
-def _baseline_answers(baseline: NaivePipeline, questions: list[dict]) -> list[dict]:
+def _answer_row(q: dict, answer: str, abstained: bool) -> dict:
+    """The figures every answerer gets: right when the answer holds an acceptable one (normalised)."""
+    row = {"id": q["id"], "question": q["question"], "lang": q["lang"], "kind": q["kind"],
+           "answerable": q["answerable"], "abstained": abstained, "answer": answer}
+    if q["answerable"]:
+        row["gold_containment"] = float(not abstained and gold_containment(answer, q["answers"]))
+        row["token_f1"] = 0.0 if abstained else token_f1(answer, q["answers"])
+    return row
+
+
+def _baseline_answers(baseline: NaivePipeline, questions: list[dict], progress) -> list[dict]:
     rows = []
-    for q in questions:
+    for q in (progress(questions) if progress else questions):
         answer = baseline.answer(q["question"])
-        row = {"id": q["id"], "kind": q["kind"], "abstention_recall": None if q["answerable"] else 0.0}
-        if q["answerable"]:
-            row.update(gold_containment=float(gold_containment(answer, q["answers"])),
-                       token_f1=token_f1(answer, q["answers"]))
-        rows.append(row)
+        rows.append(_answer_row(q, answer, abstained=not answer))  # silent only when nothing is retrieved
     return rows
 
 
-def _warta_answers(warta, questions: list[dict], progress) -> tuple[list[dict], list[dict]]:
+def _warta_answers(warta, questions: list[dict], mode: str, progress) -> tuple[list[dict], list[dict]]:
     """Per-question answer figures, and per-question latency rows."""
     documents = {d.doc_id: d.text for d in warta.index.documents.values()}
     passages = {p.chunk_id: p.text for p in warta.index.passages}
     rows, timing_rows = [], []
     for q in (progress(questions) if progress else questions):
-        answer = warta.ask(q["question"]).to_json(q["id"])
+        answer = warta.ask(q["question"], mode=mode).to_json(q["id"])
         timing_rows.append({"timings_ms": answer["timings_ms"]})
         citations = answer["citations"]
-        row = {"id": q["id"], "kind": q["kind"], "abstained": answer["abstained"], "answerable": q["answerable"],
+        row = {**_answer_row(q, answer["answer"], answer["abstained"]),
                "quote_fidelity": quote_fidelity(citations, documents)}
-        if q["answerable"]:
-            row["gold_containment"] = float(not answer["abstained"] and gold_containment(answer["answer"], q["answers"]))
-            row["token_f1"] = 0.0 if answer["abstained"] else token_f1(answer["answer"], q["answers"])
+        if q["answerable"] and q["evidence"]:
             # a citation is right when its passage (or its quote, which may run past the passage) holds evidence
             row["citation_precision"] = citation_precision(
-                [passages[c["chunk_id"]] + "\n" + c["quote"] for c in citations], q["evidence"]) if q["evidence"] else None
+                [passages[c["chunk_id"]] + "\n" + c["quote"] for c in citations], q["evidence"])
         rows.append(row)
     return rows, timing_rows
 
@@ -87,23 +93,22 @@ def _warta_answers(warta, questions: list[dict], progress) -> tuple[list[dict], 
 def _answer_breakdown(rows: list[dict]) -> dict:
     """by_kind means, plus abstention precision and recall computed within each group."""
     breakdown = by_kind(rows, ("gold_containment", "token_f1", "citation_precision", "quote_fidelity"))
-    for kind, figures in breakdown.items():
-        group = [r for r in rows if kind == "all" or r["kind"] == kind]
+    for kind, group in groups(rows, "kind").items():
         scores = abstention_scores([r["abstained"] for r in group], [r["answerable"] for r in group])
-        figures["abstention_precision"], figures["abstention_recall"] = scores["precision"], scores["recall"]
+        breakdown[kind]["abstention_precision"], breakdown[kind]["abstention_recall"] = scores["precision"], scores["recall"]
     return breakdown
 
 
-def score_claims(warta, claims: list[dict], progress=None) -> tuple[dict, list[dict]]:
+def score_claims(warta, claims: list[dict], mode: str | None = None, progress=None) -> tuple[dict, list[dict]]:
     """Accuracy and confusion matrix of the fact checker's verdicts, overall and per language."""
     from eval.metrics import accuracy, confusion_matrix, evidence_matches
 
     rows = []
     for claim in (progress(claims) if progress else claims):
-        verdict = warta.check(claim["claim"])
+        verdict = warta.check(claim["claim"], mode=mode)
         # A right verdict on the wrong sentence is luck: with gold evidence, the quote must match.
         cited = [c.quote for c in verdict.evidence]
-        rows.append({"id": claim["id"], "lang": claim["lang"], "expected": claim["verdict"],
+        rows.append({"id": claim["id"], "claim": claim["claim"], "lang": claim["lang"], "expected": claim["verdict"],
                      "predicted": verdict.verdict, "rule": verdict.rule, "confidence": verdict.confidence,
                      "evidence_ok": (verdict.verdict == claim["verdict"]
                                      and (not claim.get("evidence") or evidence_matches(claim["evidence"], cited))),
@@ -117,50 +122,73 @@ def score_claims(warta, claims: list[dict], progress=None) -> tuple[dict, list[d
     return {"by_lang": scores}, rows
 
 
-def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes: tuple[str, ...],
-                  questions_file: str, progress: bool = True) -> dict:
-    notes, retrieval, latency, per_question = [], {}, {}, {}
-    all_passages = [(p.doc_id, p.text) for p in warta.index.passages]
-    answerable = [q for q in questions if q["answerable"]]
+def _unavailable(warta, mode: str) -> str | None:
+    """Why `mode` cannot run on this pipeline (None when it can)."""
+    if warta.retriever.effective_mode(mode) == mode:
+        return None
+    return warta.model_free_reason or "the index has no vectors"
 
-    skipped = [mode for mode in modes if warta.retriever.effective_mode(mode) != mode]
-    if skipped:
-        notes.append(f"{' and '.join(skipped)} retrieval not run: model-free mode ({warta.model_free_reason})")
-    for mode in modes:
-        if mode in skipped:
-            continue
-        name = f"warta {mode}"
-        rows = score_retrieval(_warta_retriever(warta, mode), questions, all_passages,
-                               _progress(name) if progress else None)
+
+def answer_retrieval(warta, modes: tuple[str, ...]) -> dict:
+    """The retrieval answers and claims use: the one asked for, or with every mode the app's own."""
+    requested = modes[0] if len(modes) == 1 else warta.settings.retrieval_mode
+    return {"requested": requested, "used": warta.retriever.effective_mode(requested),
+            "reason": _unavailable(warta, requested)}
+
+
+def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes: tuple[str, ...],
+                  questions_file: str, progress: bool = True, sample: str | None = None) -> dict:
+    bar = _progress if progress else (lambda desc: None)
+    notes, retrieval, latency, per_question = [], {}, {}, {}
+    answerable = [q for q in questions if q["answerable"]]
+    missing = fill_kinds(questions, {d.doc_id: d.lang for d in warta.index.documents.values()})
+    if missing:
+        notes.append(f"{len(missing)} question(s) name gold documents that are not in the corpus "
+                     f"(first: {', '.join(missing[:3])}); they can never be found")
+
+    def score(name: str, retrieve, passages) -> None:
+        rows = score_retrieval(retrieve, questions, passages, bar(name))
         scored = [r for r in rows if "mrr@10" in r]
         retrieval[name], latency[name], per_question[name] = by_kind(scored, RETRIEVAL_METRICS), _latency(rows), rows
+
+    skipped = [mode for mode in modes if _unavailable(warta, mode)]
+    if skipped:
+        notes.append(f"{' and '.join(skipped)} retrieval not run: model-free mode ({warta.model_free_reason})")
+    all_passages = [(p.doc_id, p.text) for p in warta.index.passages]
+    for mode in modes:
+        why = _unavailable(warta, mode)
+        if why:
+            retrieval[f"warta {mode}"] = {"unavailable": why}
+        else:
+            score(f"warta {mode}", _warta_retriever(warta, mode), all_passages)
 
     baselines = [NaivePipeline(warta.index.documents.values())]
     if warta.retriever.embedder is not None:
         baselines.append(NaivePipeline(warta.index.documents.values(), warta.retriever.embedder))
+    elif "dense" in modes:
+        retrieval["baseline dense"] = {"unavailable": _unavailable(warta, "dense")}
     for baseline in baselines:
-        name = f"baseline {baseline.mode}"
-        chunks = [(doc_id, text) for doc_id, _, text in baseline.chunks]
-        rows = score_retrieval(_baseline_retriever(baseline), questions, chunks, _progress(name) if progress else None)
-        scored = [r for r in rows if "mrr@10" in r]
-        retrieval[name], latency[name], per_question[name] = by_kind(scored, RETRIEVAL_METRICS), _latency(rows), rows
+        score(f"baseline {baseline.mode}", _baseline_retriever(baseline),
+              [(doc_id, text) for doc_id, _, text in baseline.chunks])
 
-    answer_rows, answer_timings = _warta_answers(warta, questions, _progress("answers") if progress else None)
-    answerer_name = f"warta {warta.answerer.name}"
+    used = answer_retrieval(warta, modes)
+    answer_rows, answer_timings = _warta_answers(warta, questions, used["requested"], bar("answers"))
+    answerer_name = f"warta {warta.answerer.name} ({used['used']})"
+    baseline_name = f"baseline first sentence ({baselines[0].mode})"
+    baseline_rows = _baseline_answers(baselines[0], questions, bar("baseline answers"))
     latency[f"{answerer_name} (ask)"] = _latency(answer_timings)
-    per_question[answerer_name] = answer_rows
-    answers = {answerer_name: _answer_breakdown(answer_rows),
-               "baseline (first retrieved sentence)": by_kind(
-                   _baseline_answers(baselines[0], questions), ("gold_containment", "token_f1", "abstention_recall"))}
+    per_question[answerer_name], per_question[baseline_name] = answer_rows, baseline_rows
     claim_scores = None
     if claims is not None:
-        claim_scores, per_question["claims"] = score_claims(warta, claims, _progress("claims") if progress else None)
+        claim_scores, per_question["claims"] = score_claims(warta, claims, used["requested"], bar("claims"))
         latency["warta check"] = _latency(per_question["claims"])
-    ours = next((n for n in ("warta hybrid", "warta lexical", "warta dense") if n in retrieval), None)
-    baseline_name = "baseline lexical" if ours != "warta dense" else "baseline dense"
+    ours = next((n for n in ("warta hybrid", "warta lexical", "warta dense") if "all" in retrieval.get(n, {})), None)
+    versus = "baseline lexical" if ours != "warta dense" else "baseline dense"
     embedding = warta.index.manifest.get("embedding")
     return {
         "questions_file": questions_file,
+        "set": set_name(questions_file),
+        "sample": sample,
         "corpus": str(warta.settings.corpus_dir),
         "counts": {"questions": len(questions), "answerable": len(answerable),
                    "documents": len(warta.index.documents), "passages": len(warta.index.passages)},
@@ -170,14 +198,23 @@ def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes
                      "; claims: structured comparison only (no NLI model)" if claims else ""),
         "settings": {"chunk_size": warta.settings.chunk_size, "chunk_overlap": warta.settings.chunk_overlap,
                      "stemmer": warta.settings.stemmer, "rrf_k": warta.settings.rrf_k},
+        "answer_retrieval": used,
         "notes": notes,
+        "outcomes": {name: {lang: answer_outcomes(group) for lang, group in groups(rows, "lang").items()}
+                     for name, rows in ((answerer_name, answer_rows), (baseline_name, baseline_rows))},
         "retrieval": retrieval,
-        "comparison": [ours, baseline_name] if ours and baseline_name in retrieval else None,
-        "answers": answers,
+        "comparison": [ours, versus] if ours and "all" in retrieval.get(versus, {}) else None,
+        "answers": {answerer_name: _answer_breakdown(answer_rows), baseline_name: _answer_breakdown(baseline_rows)},
         "claims": claim_scores,
         "latency": latency,
         "per_question": per_question,
     }
+
+
+def set_name(questions_file: str) -> str:
+    """'…/facqa_valid/questions.jsonl' -> 'facqa_valid/questions': the folder names most sets."""
+    path = Path(questions_file)
+    return f"{path.parent.name}/{path.stem}" if path.parent.name else path.stem
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -186,7 +223,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--claims", type=Path, default=None, help="claims file (default eval/claims.jsonl "
                         "when the default questions are used)")
     parser.add_argument("--corpus", type=Path, default=None, help="corpus folder or .jsonl (default corpus/)")
-    parser.add_argument("--mode", choices=(*MODES, "all"), default="all")
+    parser.add_argument("--mode", choices=(*MODES, "all"), default="all",
+                        help="retrieval to score; answers and claims use it too (with 'all': the app's default)")
+    parser.add_argument("--limit", type=int, default=None, help="score a random sample of N questions (and of N claims): quick runs on big sets")
+    parser.add_argument("--seed", type=int, default=13, help="seed of the --limit sample (default 13)")
     parser.add_argument("--out", type=Path, default=EVAL_DIR / "out")
     parser.add_argument("--embedding-model", default=None, help="model id or directory; 'none' for model-free")
     parser.add_argument("--nli-model", default=None, help="NLI model id or directory for the claims (default: "
@@ -217,16 +257,24 @@ def main(argv: list[str] | None = None) -> int:
     from rag.errors import WartaError
     from rag.pipeline import Warta
 
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.claims is None and args.questions == EVAL_DIR / "questions.jsonl":
         args.claims = EVAL_DIR / "claims.jsonl"
+    if args.limit is not None and args.limit < 1:
+        parser.error("--limit must be at least 1")
     try:
         questions = load_questions(args.questions)
         claims = load_claims(args.claims) if args.claims else None
+        sample = None
+        if args.limit is not None and args.limit < len(questions):
+            sample = f"a random {args.limit} of {len(questions)} (seed {args.seed})"
+        questions = sample_rows(questions, args.limit, args.seed)
+        claims = sample_rows(claims, args.limit, args.seed) if claims else claims
         with tempfile.TemporaryDirectory(prefix="warta-eval-") as tmp:
             warta = Warta.open(settings_for(args, Path(tmp) / "index"), with_nli=bool(claims))
             modes = MODES if args.mode == "all" else (args.mode,)
-            result = run_benchmark(warta, questions, claims, modes, str(args.questions))
+            result = run_benchmark(warta, questions, claims, modes, str(args.questions), sample=sample)
     except (DatasetError, WartaError) as e:
         print(f"eval: error: {e}", file=sys.stderr)
         return 1

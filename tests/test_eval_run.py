@@ -36,7 +36,7 @@ def test_external_corpus_and_questions(tmp_path):
     assert "recall@1" not in rows["x6"]  # unanswerable: no retrieval score
     baseline = {r["id"]: r for r in report["per_question"]["baseline lexical"]}
     assert baseline["x3"]["recall@1"] == 0.0
-    quotes = report["answers"]["warta extractive"]["all"]["quote_fidelity"]
+    quotes = report["answers"]["warta extractive (lexical)"]["all"]["quote_fidelity"]
     assert quotes == 1.0
     assert "| warta lexical" in out.stdout and "| baseline lexical" in out.stdout
     assert (tmp_path / "out" / "report.md").read_text().startswith("# Warta benchmark")
@@ -47,8 +47,11 @@ def test_our_set_in_model_free_mode(tmp_path):
     out = _run(tmp_path=tmp_path)
     assert out.returncode == 0, out.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert set(report["retrieval"]) == {"warta lexical", "baseline lexical"}
+    assert {n for n, b in report["retrieval"].items() if "all" in b} == {"warta lexical", "baseline lexical"}
+    assert {n for n, b in report["retrieval"].items() if "unavailable" in b} == {"warta dense", "warta hybrid",
+                                                                                 "baseline dense"}
     assert any("dense and hybrid retrieval not run: model-free mode" in n for n in report["notes"])
+    assert report["answer_retrieval"]["used"] == "lexical" and report["claims"]["by_lang"]["all"]["n"] > 0
     kinds = set(report["retrieval"]["warta lexical"])
     assert {"all", "id-id", "en-en", "en-id", "id-en", "multi"} <= kinds
     assert report["comparison"] == ["warta lexical", "baseline lexical"]
