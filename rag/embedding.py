@@ -150,15 +150,18 @@ class SentenceTransformerEmbedder(CachedEmbedder):
 
 def load_embedder(model_id: str, batch_size: int = 32, encoder: str = "torch", cache_size: int = 1024,
                   min_cosine: float = 0.999, samples: Callable[[], tuple[list[str], list[str]]] | None = None,
-                  report: Callable[[str], None] | None = None) -> CachedEmbedder:
-    """The sentence-transformers model `model_id` (hub id in the cache, or a directory).
+                  report: Callable[[str], None] | None = None, path: Path | None = None,
+                  defer: bool = False) -> CachedEmbedder:
+    """The sentence-transformers model `model_id` (hub id in the cache, or a directory; or
+    named `model_id` and read from `path`).
 
     encoder: "torch"; "onnx" or "auto" try ONNX Runtime (rag.onnx_encoder.choose: exported once,
     used only when its embeddings match torch's, and for "auto" only when it is also faster). The
     result's `backend` and `backend_reason` say which runs and why. `samples` gives (queries,
-    passages) for that one-off check; `report` receives its progress.
+    passages) for that one-off check; `report` receives its progress. `defer` (servers) keeps
+    that check off the start-up path: see rag.onnx_encoder.choose.
     """
-    path = resolve_model(model_id, "embedding")
+    path = path or resolve_model(model_id, "embedding")
     try:
         if encoder == "torch":
             embedder = SentenceTransformerEmbedder(model_id, path, batch_size=batch_size, cache_size=cache_size)
@@ -167,7 +170,7 @@ def load_embedder(model_id: str, batch_size: int = 32, encoder: str = "torch", c
         from rag.onnx_encoder import choose
 
         return choose(model_id, path, batch_size=batch_size, encoder=encoder, cache_size=cache_size,
-                      min_cosine=min_cosine, samples=samples, report=report)
+                      min_cosine=min_cosine, samples=samples, report=report, defer=defer)
     except (OSError, ValueError, KeyError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelUnavailable(f"embedding model {model_id} at {path} cannot be loaded ({first}); "

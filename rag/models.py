@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rag.errors import ModelUnavailable
 
+AUTO = "auto"  # the embedding setting that takes the original if cached, else the bundled copy
 ENV_VARS = {"embedding": "WARTA_EMBEDDING_MODEL", "generator": "WARTA_GENERATOR_MODEL", "nli": "WARTA_NLI_MODEL"}
 # Formats the loaders here never read: skip them when downloading.
 _SKIPPED_FILES = ["onnx/*", "openvino/*", "*.onnx", "*.h5", "*.msgpack", "*.ot", "tf_model*",
@@ -41,6 +42,31 @@ def resolve_model(name: str, kind: str) -> Path:
         raise ModelUnavailable(f"{kind} model {name} is not in the local cache; {how_to_fix(kind)}") from None
     except Exception as e:  # malformed ids and unreadable caches are reported the same way
         raise ModelUnavailable(f"{kind} model {name} cannot be found ({e}); {how_to_fix(kind)}") from None
+
+
+def resolve_embedding_model(choice: str, report=None) -> tuple[str, Path, str | None]:
+    """(model id, directory, how it was chosen) for the embedding setting `choice`.
+
+    "auto" (the default): the original multilingual-e5-small when it is in the local cache, else
+    the bundled 4-bit copy (rag.bundled_model), with a line saying so. "bundled": that copy
+    only. Anything else is a hub id or a directory, and only that model will do: a named model
+    is never silently replaced. Raises ModelUnavailable with every reason, in one line.
+    """
+    from rag.bundled_model import BUNDLED, BUNDLED_NAME, ORIGINAL, bundled_model_dir
+
+    if choice == BUNDLED:
+        return BUNDLED_NAME, bundled_model_dir(report), "asked for by name"
+    if choice != AUTO:
+        return choice, resolve_model(choice, "embedding"), None
+    try:
+        return ORIGINAL, resolve_model(ORIGINAL, "embedding"), None
+    except ModelUnavailable as e:
+        original_missing = str(e).split(";")[0]
+    try:
+        path = bundled_model_dir(report)
+    except ModelUnavailable as e:
+        raise ModelUnavailable(f"{original_missing}, and {e}") from None
+    return BUNDLED_NAME, path, f"{ORIGINAL} is not in the local cache; `python -m rag download` fetches it"
 
 
 def hub_unreachable(timeout: float = 3.0) -> str | None:

@@ -11,6 +11,10 @@ cosine between the two embeddings >= `min_cosine` (0.999), and ONNX must be fast
 median latency at least 5% lower, a batch of passages not more than 10% slower). The measurements
 are recorded in `check-threads<N>.json` next to the export, so later starts only read them and
 load the backend they chose (an ONNX start imports neither torch nor sentence-transformers).
+With "auto" the export and check (half a minute for multilingual-e5-small) never delay a start:
+a server runs them in a background thread and switches afterwards; a one-shot command stays on
+torch until some server has checked. Speeds measured on a machine busier than its cores are
+measured again by the next server start.
 
 Pooling is done here in numpy, as the model's own modules say (mean or CLS over the attention
 mask, then L2 normalisation); other module layouts (Dense layers, prompt-excluding pooling, ...)
@@ -431,17 +435,22 @@ def write_record(directory: Path, threads: int, record: dict) -> None:
 
 def choose(model_id: str, path: Path, batch_size: int = 32, encoder: str = "auto", cache_size: int = 1024,
            min_cosine: float = 0.999, samples: Callable[[], tuple[list[str], list[str]]] | None = None,
-           report: Report | None = None):
+           report: Report | None = None, defer: bool = False):
     """The embedder for `encoder` "auto" or "onnx": ONNX Runtime when the recorded check allows
-    it, else torch; `backend_reason` says why. Runs the export and check when none is recorded."""
+    it, else torch; `backend_reason` says why.
+
+    "onnx" runs a missing export and check now. "auto" never runs them on the start-up path: with
+    `defer` (a server) it starts on torch and leaves `embedder.upgrade()` for a background thread,
+    which checks (once, or again when the recorded speeds were measured on a machine busier than
+    its cores) and returns the embedder to switch to; without `defer` (one CLI command) an
+    unchecked model stays on torch and the reason says how to check it."""
     from rag.threads import budget
 
     report = report or (lambda message: None)
     threads = budget()
-    torch_embedder = None
 
-    def on_torch(reason: str):
-        embedder = torch_embedder or SentenceTransformerEmbedder(model_id, path, batch_size, cache_size)
+    def on_torch(reason: str, embedder=None):
+        embedder = embedder or SentenceTransformerEmbedder(model_id, path, batch_size, cache_size)
         embedder.backend_reason = reason
         return embedder
 
@@ -452,45 +461,90 @@ def choose(model_id: str, path: Path, batch_size: int = 32, encoder: str = "auto
     key = export_key(path)
     directory, record = next(((root / key, found) for root in cache_roots(path)
                               if (found := read_record(root / key, threads)) is not None), (None, None))
-    onnx_embedder = None
+    if encoder == "auto" and (record is None or needs_recheck(record, threads)):
+        why = "not checked yet" if record is None else "its recorded speeds were measured on a busy machine"
+        if not defer:
+            if record is None:
+                return on_torch(f"ONNX Runtime is {why}: `python app.py` checks it in the background, "
+                                "or WARTA_ENCODER=onnx checks it now")
+        else:
+            torch_embedder = on_torch(f"torch while ONNX Runtime is checked in the background ({why})")
+
+            def upgrade():
+                chosen = check_and_choose(model_id, path, torch_embedder, batch_size, cache_size, min_cosine,
+                                          samples, report, threads, encoder, recheck=record is not None)
+                return chosen if chosen is not torch_embedder else None
+
+            torch_embedder.upgrade = upgrade
+            return torch_embedder
     if record is None:
-        # Loaded first: a folder that holds no model gets no export folder either.
-        torch_embedder = SentenceTransformerEmbedder(model_id, path, batch_size, cache_size)
-        try:
-            spec = onnx_layout(torch_embedder._model)
-        except OnnxUnsupported as e:
-            return on_torch(f"the ONNX export does not cover this model: {e}")
-        root = writable_root(path)
-        if root is None:
-            return on_torch(f"no writable folder for the ONNX export (tried {', '.join(map(str, cache_roots(path)))})")
-        directory = root / key
-        started = time.perf_counter()
-        report(f"checking the ONNX encoder for {model_id} (once, recorded in {directory})")
-        try:
-            directory = export_once(torch_embedder._model, root, key, spec)
-            onnx_embedder = OnnxEmbedder(model_id, directory, batch_size, cache_size, threads)
-            queries, passages = _samples(samples)
-            record = measure(torch_embedder, onnx_embedder, queries, passages)
-        except Exception as e:  # an optimisation failing must never stop Warta: torch serves
-            first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-            if isinstance(e, OSError):  # disk full, permissions: not the model's fault, try again next time
-                return on_torch(f"the ONNX export could not be written ({type(e).__name__}: {first})")
-            record, onnx_embedder = {"error": f"{type(e).__name__}: {first}"}, None
-        record.update({"model": model_id, "threads": threads, "onnxruntime": _versions()["onnxruntime"],
-                       "checked_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                       "check_seconds": round(time.perf_counter() - started, 2)})
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            write_record(directory, threads, record)
-        except OSError:
-            pass  # checked again next time
+        return check_and_choose(model_id, path, None, batch_size, cache_size, min_cosine, samples, report,
+                                threads, encoder)
     use, reason = decide(record, encoder, min_cosine)
     if not use:
         return on_torch(reason)
     try:
-        onnx_embedder = onnx_embedder or OnnxEmbedder(model_id, directory, batch_size, cache_size, threads)
+        onnx_embedder = OnnxEmbedder(model_id, directory, batch_size, cache_size, threads)
     except Exception as e:  # a damaged export: torch serves, and the next check replaces it
         shutil.rmtree(directory, ignore_errors=True)
         return on_torch(f"the ONNX export in {directory} cannot be loaded ({type(e).__name__}: {str(e)[:200]})")
+    onnx_embedder.backend_reason = reason
+    return onnx_embedder
+
+
+def needs_recheck(record: dict, threads: int) -> bool:
+    """A speed verdict measured while more work was runnable than there are cores says little
+    about this machine at rest: it is measured again, rather than deciding for ever."""
+    load = record.get("load_before")
+    return not record.get("error") and isinstance(load, (int, float)) and load > threads
+
+
+def check_and_choose(model_id: str, path: Path, torch_embedder, batch_size: int, cache_size: int,
+                     min_cosine: float, samples, report: Report, threads: int, encoder: str,
+                     recheck: bool = False):
+    """Export (once) and check ONNX Runtime against torch, record it, and return the embedder the
+    check chooses (`torch_embedder` itself when torch stays)."""
+
+    def on_torch(reason: str):
+        embedder = torch_embedder or SentenceTransformerEmbedder(model_id, path, batch_size, cache_size)
+        embedder.backend_reason = reason
+        return embedder
+
+    # Loaded first: a folder that holds no model gets no export folder either.
+    torch_embedder = torch_embedder or SentenceTransformerEmbedder(model_id, path, batch_size, cache_size)
+    try:
+        spec = onnx_layout(torch_embedder._model)
+    except OnnxUnsupported as e:
+        return on_torch(f"the ONNX export does not cover this model: {e}")
+    root = writable_root(path)
+    if root is None:
+        return on_torch(f"no writable folder for the ONNX export (tried {', '.join(map(str, cache_roots(path)))})")
+    key = export_key(path)
+    directory = root / key
+    started = time.perf_counter()
+    report(f"{'re-' if recheck else ''}checking the ONNX encoder for {model_id} (recorded in {directory})")
+    onnx_embedder = None
+    load_before = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    try:
+        directory = export_once(torch_embedder._model, root, key, spec)
+        onnx_embedder = OnnxEmbedder(model_id, directory, batch_size, cache_size, threads)
+        queries, passages = _samples(samples)
+        record = measure(torch_embedder, onnx_embedder, queries, passages)
+    except Exception as e:  # an optimisation failing must never stop Warta: torch serves
+        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        if isinstance(e, OSError):  # disk full, permissions: not the model's fault, try again next time
+            return on_torch(f"the ONNX export could not be written ({type(e).__name__}: {first})")
+        record, onnx_embedder = {"error": f"{type(e).__name__}: {first}"}, None
+    record.update({"model": model_id, "threads": threads, "onnxruntime": _versions()["onnxruntime"],
+                   "checked_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "load_before": load_before,
+                   "check_seconds": round(time.perf_counter() - started, 2)})
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_record(directory, threads, record)
+    except OSError:
+        pass  # checked again next time
+    use, reason = decide(record, encoder, min_cosine)
+    if not use or onnx_embedder is None:
+        return on_torch(reason)
     onnx_embedder.backend_reason = reason
     return onnx_embedder

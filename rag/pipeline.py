@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 import time
 from functools import cached_property, lru_cache
 from typing import Callable
@@ -52,19 +53,25 @@ def clean_question(text: str | None, limit: int, what: str = "question") -> tupl
     return text[:limit], changes
 
 
-def open_embedder(settings: Settings, report: Report | None = None) -> tuple[Embedder | None, str | None]:
+def open_embedder(settings: Settings, report: Report | None = None,
+                  defer: bool = False) -> tuple[Embedder | None, str | None]:
     """(embedder, None), or (None, why not) for model-free mode. The backend (torch or ONNX
-    Runtime) follows settings.encoder; the embedder's `backend_reason` says why."""
+    Runtime) follows settings.encoder; the embedder's `backend_reason` says why. `defer`: a
+    server, which checks ONNX Runtime in the background (rag.onnx_encoder.choose)."""
     if settings.embedding_model is None:
         return None, "the embedding model is turned off (WARTA_EMBEDDING_MODEL=none)"
     try:
+        from rag.models import resolve_embedding_model
         from rag.onnx_encoder import corpus_samples
 
-        return load_embedder(settings.embedding_model, settings.embed_batch_size, encoder=settings.encoder,
+        model_id, path, substituted = resolve_embedding_model(settings.embedding_model, report)
+        if substituted and report:
+            report(f"embedding model: {model_id}, since {substituted}.")
+        return load_embedder(model_id, settings.embed_batch_size, encoder=settings.encoder,
                              cache_size=settings.query_cache_size, min_cosine=settings.onnx_min_cosine,
                              samples=lambda: corpus_samples(settings.corpus_dir, settings.chunk_size,
                                                             settings.chunk_overlap),
-                             report=report), None
+                             report=report, path=path, defer=defer), None
     except ModelUnavailable as e:
         return None, str(e)
 
@@ -146,14 +153,16 @@ class Warta:
         self.model_free_reason = model_free_reason
         self.corpus = corpus
         self.retriever = Retriever(index, embedder, settings.rrf_k,
-                                   {"dense": settings.dense_weight, "lexical": settings.lexical_weight})
+                                   {"dense": settings.dense_weight, "lexical": settings.lexical_weight},
+                                   settings.other_language_dense)
 
     @classmethod
     def open(cls, settings: Settings, report: Report = report_to_stderr, rebuild: bool = False,
-             with_generator: bool = False, with_nli: bool | None = None) -> "Warta":
+             with_generator: bool = False, with_nli: bool | None = None, serving: bool = False) -> "Warta":
         """Load models and a verified index once. `with_generator` also loads the generator and
         `with_nli` (by default: the same) the NLI model; slow and large, so only for answering
-        and for checking claims."""
+        and for checking claims. `serving` (a long-running server): one-off checks that would
+        delay the start (ONNX Runtime against torch) run in a background thread afterwards."""
         pin_threads(settings.threads)  # before any model or index loads (rag.threads)
         generator, generator_reason = None, "no generator was loaded"
         nli, nli_reason = None, "no NLI model was loaded"
@@ -165,8 +174,9 @@ class Warta:
             nli, nli_reason = open_nli(settings)
             if nli_reason and settings.nli_model is not None:
                 report(f"fact checks without NLI: {nli_reason}.")
-        embedder, reason = open_embedder(settings, report)
-        if embedder is not None and settings.encoder != "torch" and getattr(embedder, "backend", "torch") != "onnx":
+        embedder, reason = open_embedder(settings, report, defer=serving)
+        if (embedder is not None and settings.encoder != "torch" and getattr(embedder, "backend", "torch") != "onnx"
+                and not hasattr(embedder, "upgrade")):
             report(f"torch encoder, not ONNX: {getattr(embedder, 'backend_reason', None) or 'not checked'}.")
         if reason:
             report(f"model-free mode: {reason}. Retrieval is lexical only.")
@@ -179,7 +189,27 @@ class Warta:
         from rag.warmup import warm_up
 
         warm_up(warta)  # what requests would load on first use, loaded now: requests open no files
+        if hasattr(embedder, "upgrade"):
+            threading.Thread(target=warta._upgrade_encoder, args=(report,), name="warta-encoder-check",
+                             daemon=True).start()
         return warta
+
+    def _upgrade_encoder(self, report: Report) -> None:
+        """Run the embedder's deferred check and switch to what it chooses. Queries read
+        `retriever.embedder` once each, so a switch between two never mixes backends in one."""
+        try:
+            better = self.embedder.upgrade()
+        except Exception as e:  # an optimisation failing must never stop Warta: torch serves
+            report(f"torch encoder, not ONNX: the background check failed ({type(e).__name__}: {e}).")
+            return
+        if better is None:
+            report(f"torch encoder, not ONNX: {self.embedder.backend_reason}.")
+            return
+        from rag.threads import pin_this_thread
+
+        pin_this_thread()
+        self.embedder = self.retriever.embedder = better
+        report(f"encoder: ONNX Runtime from now on ({better.backend_reason}).")
 
     def mode(self, requested: str | None = None) -> dict:
         """What runs, and why when it is not what was asked for."""

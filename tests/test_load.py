@@ -94,8 +94,9 @@ def test_full_queue_says_busy_at_once_in_both_languages_then_answers_again(setti
 
     gated = {}
 
-    def opener(settings, report, with_generator):
-        gated["warta"] = GatedWarta(Warta.open(settings, report=report, with_generator=with_generator))
+    def opener(settings, report, with_generator, serving=False):
+        gated["warta"] = GatedWarta(Warta.open(settings, report=report, with_generator=with_generator,
+                                               serving=serving))
         return gated["warta"]
 
     settings = settings.with_overrides(port=free_port(), queue_size=2)

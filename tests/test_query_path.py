@@ -12,7 +12,7 @@ import pytest
 
 from rag.config import Settings
 from rag.embedding import SentenceTransformerEmbedder
-from rag.onnx_encoder import CACHE_DIR, choose, corpus_samples, decide, export_key
+from rag.onnx_encoder import CACHE_DIR, choose, corpus_samples, decide, export_key, read_record
 from rag.pipeline import Warta
 from rag.retrieval import Retriever
 from rag.threads import available_cores, budget
@@ -234,16 +234,49 @@ def test_auto_uses_onnx_only_when_it_matches_and_is_faster():
         False, "the exported tokenizer gives other token ids than sentence-transformers")
 
 
+def _background_check_done(timeout: float = 300) -> None:
+    import threading
+
+    for thread in [t for t in threading.enumerate() if t.name == "warta-encoder-check"]:
+        thread.join(timeout)
+        assert not thread.is_alive()
+
+
 def test_auto_falls_back_to_torch_when_the_check_fails(model_copy, tmp_path):
     messages = []
     settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path / "index", embedding_model=str(model_copy),
                         generator_model=None, onnx_min_cosine=1.5)  # a threshold no export can meet
-    warta = Warta.open(settings, report=messages.append)
+    warta = Warta.open(settings, report=messages.append, serving=True)
+    _background_check_done()
     assert warta.embedder.backend == "torch" and warta.mode()["encoder"] == "torch"
     [line] = [m for m in messages if m.startswith("torch encoder, not ONNX")]
     assert "ONNX embeddings differ from torch's (lowest cosine" in line and "< 1.5" in line
     record = warta.index.manifest["encoder"]  # the build says which backend embedded it, and why
-    assert record["backend"] == "torch" and "ONNX embeddings differ" in record["why"]
+    assert record["backend"] == "torch" and "checked in the background" in record["why"]
+
+
+def test_auto_never_checks_on_the_start_up_path(model_copy, tmp_path):
+    """A one-shot command stays on torch until a check is recorded, and says how to get one; a
+    server starts on torch, checks in the background and then serves what the record decides."""
+    copy = tmp_path / "model"
+    shutil.copytree(model_copy, copy, ignore=shutil.ignore_patterns(CACHE_DIR))
+    settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path / "index", embedding_model=str(copy),
+                        generator_model=None)
+    messages = []
+    warta = Warta.open(settings, report=messages.append)
+    assert warta.embedder.backend == "torch" and not (copy / CACHE_DIR).exists()
+    assert any("ONNX Runtime is not checked yet: `python app.py` checks it in the background" in m for m in messages)
+    messages.clear()
+    served = Warta.open(settings, report=messages.append, serving=True)
+    assert served.embedder.backend == "torch"  # opened before any check ran
+    _background_check_done()
+    record = read_record(copy / CACHE_DIR / export_key(copy), budget())
+    assert record is not None and record["tokens_equal"]
+    use, _ = decide(record, "auto", settings.onnx_min_cosine)
+    assert served.embedder.backend == served.retriever.embedder.backend == ("onnx" if use else "torch")
+    assert served.search("Apa itu Biotown?", k=3)["passages"]
+    again = Warta.open(settings, report=lambda m: None)  # the next one-shot command reads the record
+    assert again.embedder.backend == ("onnx" if use else "torch")
 
 
 def test_auto_falls_back_to_torch_when_onnxruntime_is_missing(model_copy, tmp_path, monkeypatch):
