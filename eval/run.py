@@ -197,7 +197,8 @@ def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes
                   + (f"; claims: NLI {warta.nli.model_id}" if claims and warta.nli else
                      "; claims: structured comparison only (no NLI model)" if claims else ""),
         "settings": {"chunk_size": warta.settings.chunk_size, "chunk_overlap": warta.settings.chunk_overlap,
-                     "stemmer": warta.settings.stemmer, "rrf_k": warta.settings.rrf_k},
+                     "stemmer": warta.settings.stemmer, "fusion": warta.settings.fusion,
+                     "dense_share": warta.settings.dense_share},
         "answer_retrieval": used,
         "notes": notes,
         "outcomes": {name: {lang: answer_outcomes(group) for lang, group in groups(rows, "lang").items()}

@@ -152,9 +152,8 @@ class Warta:
         self.embedder = embedder
         self.model_free_reason = model_free_reason
         self.corpus = corpus
-        self.retriever = Retriever(index, embedder, settings.rrf_k,
-                                   {"dense": settings.dense_weight, "lexical": settings.lexical_weight},
-                                   settings.other_language_dense)
+        self.retriever = Retriever(index, embedder, settings.fusion, settings.dense_share, settings.rrf_k,
+                                   {"dense": settings.dense_weight, "lexical": settings.lexical_weight})
 
     @classmethod
     def open(cls, settings: Settings, report: Report = report_to_stderr, rebuild: bool = False,

@@ -1,9 +1,8 @@
-"""retrieve(query, k, mode) -> [Hit]: dense, lexical, or both fused by reciprocal rank."""
+"""retrieve(query, k, mode) -> [Hit]: dense, lexical, or both fused (scaled scores, or reciprocal ranks)."""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from rag.chunking import Passage
 from rag.config import RETRIEVAL_MODES
@@ -29,9 +28,8 @@ class Hit:
                 "date": d.date, "lang": p.lang, "scores": self.scores}
 
 
-def reciprocal_rank_fusion(rankings: dict[str, list[int]], weights: dict[str, float], k: int = 60,
-                           boost: Callable[[str, int], float] | None = None) -> list[tuple[int, float]]:
-    """Fuse ranked lists of ids: score(id) = sum of weight x boost(list, id) / (k + rank), ranks from 1.
+def reciprocal_rank_fusion(rankings: dict[str, list[int]], weights: dict[str, float], k: int = 60) -> list[tuple[int, float]]:
+    """Fuse ranked lists of ids: score(id) = sum of weight / (k + rank), ranks from 1.
 
     >>> reciprocal_rank_fusion({"a": [7, 3], "b": [3]}, {"a": 1.0, "b": 1.0}, k=60)
     [(3, 0.03252247488101534), (7, 0.01639344262295082)]
@@ -39,37 +37,51 @@ def reciprocal_rank_fusion(rankings: dict[str, list[int]], weights: dict[str, fl
     fused: dict[int, float] = {}
     for name, ids in rankings.items():
         for rank, item in enumerate(ids, start=1):
-            weight = weights[name] * (boost(name, item) if boost else 1.0)
-            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+            fused[item] = fused.get(item, 0.0) + weights[name] / (k + rank)
     return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-def language_boost(passage_langs: Sequence[str], query_lang: str, other_language_dense: float) -> Callable[[str, int], float]:
-    """The dense side's weight for a passage in another language than the question.
+def convex_fusion(rankings: dict[str, list[tuple[int, float]]], shares: dict[str, float]) -> list[tuple[int, float]]:
+    """Fuse scored lists: score(id) = sum of share x the list's score min-max scaled over that
+    list's candidates (0 where the list lacks the id), best first, ties by id.
 
-    Lexical search barely sees a passage written in another language than the question (only
-    names and figures match), so such a passage can earn only its dense share of the fused
-    score and loses to same-language passages that merely share words. Counting its dense
-    rank `other_language_dense` times (2: as if the lexical side had ranked it the same) puts it
-    back on equal terms; `python -m eval.fusion` measured the choice.
+    Unlike reciprocal ranks, scaled scores keep how far apart the candidates are: a lexical list
+    whose best passage barely beats its fiftieth (a question in another language than the
+    passages, matching only a name) moves the fused ranking little. `python -m eval.fusion`
+    chose this, with dense share 0.6, over weighted RRF (README, "How retrieval works").
+
+    >>> convex_fusion({"dense": [(1, 0.9), (2, 0.5)], "lexical": [(2, 8.0), (3, 2.0)]},
+    ...               {"dense": 0.6, "lexical": 0.4})
+    [(1, 0.6), (2, 0.4), (3, 0.0)]
     """
-    def boost(name: str, item: int) -> float:
-        return other_language_dense if name == "dense" and passage_langs[item] != query_lang else 1.0
-
-    return boost
+    fused: dict[int, float] = {}
+    for name, scored in rankings.items():
+        if not scored:
+            continue
+        low, high = min(s for _, s in scored), max(s for _, s in scored)
+        for item, score in scored:
+            scaled = (score - low) / (high - low) if high > low else 1.0
+            fused[item] = fused.get(item, 0.0) + shares[name] * scaled
+    return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
 class Retriever:
     """Searches one loaded index; `embedder` is None in model-free mode."""
 
-    def __init__(self, index: LoadedIndex, embedder: Embedder | None, rrf_k: int = 60,
-                 weights: dict[str, float] | None = None, other_language_dense: float = 1.0) -> None:
+    def __init__(self, index: LoadedIndex, embedder: Embedder | None, fusion: str = "convex",
+                 dense_share: float = 0.6, rrf_k: int = 60, weights: dict[str, float] | None = None) -> None:
         self.index = index
         self.embedder = embedder if index.dense is not None else None
+        self.fusion = fusion
+        self.dense_share = dense_share
         self.rrf_k = rrf_k
         self.weights = weights or {"dense": 1.0, "lexical": 1.0}
-        self.other_language_dense = other_language_dense
-        self.passage_langs = [p.lang for p in index.passages]
+
+    def fuse(self, rankings: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:
+        """The hybrid ranking of the dense and lexical candidates (settings.fusion)."""
+        if self.fusion == "rrf":
+            return reciprocal_rank_fusion({n: [i for i, _ in r] for n, r in rankings.items()}, self.weights, self.rrf_k)
+        return convex_fusion(rankings, {"dense": self.dense_share, "lexical": 1.0 - self.dense_share})
 
     def effective_mode(self, requested: str) -> str:
         """The mode that will run: dense and hybrid need vectors and a model, else lexical."""
@@ -96,13 +108,7 @@ class Retriever:
             timings["lexical"] = _ms(t)
         if mode == "hybrid":
             t = time.perf_counter()
-            boost = None
-            if self.other_language_dense != 1.0:
-                from rag.language import detect_language
-
-                boost = language_boost(self.passage_langs, detect_language(query), self.other_language_dense)
-            ranked = reciprocal_rank_fusion({n: [i for i, _ in r] for n, r in rankings.items()},
-                                            self.weights, self.rrf_k, boost)
+            ranked = self.fuse(rankings)
             timings["fuse"] = _ms(t)
         else:
             ranked = rankings[mode]

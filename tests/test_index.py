@@ -54,15 +54,26 @@ def test_build_save_load_and_dense_search(dense_settings, messages):
 
 
 def test_hybrid_fuses_both_rankings(dense_settings, messages):
+    """Convex fusion (the default): dense share x the dense cosine and the rest x BM25, each scaled
+    from the lowest to the highest of its 50 candidates; reciprocal ranks when asked for."""
     warta = _build(dense_settings, messages)
-    result = warta.search("Who is the President Director of MiLab?", k=10, mode="hybrid")
+    query = "Who is the President Director of MiLab?"
+    result = warta.search(query, k=10, mode="hybrid")
     assert result["mode"]["retrieval"] == "hybrid"
     scores = [p["score"] for p in result["passages"]]
     assert scores == sorted(scores, reverse=True)
+    pools = {"dense": warta.index.dense.search(warta.embedder.embed_batch([query], "query")[0], 50),
+             "lexical": warta.index.lexical.search(query, 50)}
+    bounds = {name: (min(s for _, s in pool), max(s for _, s in pool)) for name, pool in pools.items()}
+    share = {"dense": warta.settings.dense_share, "lexical": 1 - warta.settings.dense_share}
     for p in result["passages"]:
-        expected = sum(1.0 / (60 + s["rank"]) for s in p["scores"].values())
-        assert p["score"] == pytest.approx(expected, abs=1e-6)
+        expected = sum(share[n] * (s["score"] - bounds[n][0]) / (bounds[n][1] - bounds[n][0])
+                       for n, s in p["scores"].items())
+        assert p["score"] == pytest.approx(expected, abs=1e-5)
     assert any(set(p["scores"]) == {"dense", "lexical"} for p in result["passages"])
+    rrf = Warta.open(dense_settings.with_overrides(fusion="rrf"), report=messages.report)
+    for p in rrf.search(query, k=10, mode="hybrid")["passages"]:
+        assert p["score"] == pytest.approx(sum(1.0 / (60 + s["rank"]) for s in p["scores"].values()), abs=1e-6)
 
 
 def test_unchanged_documents_are_not_re_embedded(dense_settings, messages, tmp_path):
