@@ -60,7 +60,7 @@ EXHAUSTIVE_QUERY_CAP = 50   # exhaustive scans (Flat, SQ8, numpy) at 1M+: each q
 WARM_QUERIES = 10
 LEXICAL_LANG = "id"
 JSON_KEYS = ("environment", "settings", "dense", "lexical", "peers", "real_corpus", "thread_policy", "first_start",
-             "generation", "notes", "wall_seconds")
+             "generation", "notes", "stage_seconds", "wall_seconds")
 
 
 # ----------------------------------------------------------------------------- measuring helpers
@@ -682,7 +682,8 @@ def render(result: dict) -> str:
             out += table(keys, [[row.get(k, "-") for k in keys] for row in rows])
         else:
             out += [f"{gen.get('status')}: {gen.get('why')}"]
-    out += ["", f"Wall time: {result['wall_seconds']:.1f} s"]
+    stages = ", ".join(f"{stage} {s:.0f} s" for stage, s in result.get("stage_seconds", {}).items())
+    out += ["", f"Wall time: {result['wall_seconds']:.1f} s" + (f" ({stages})" if stages else "")]
     return "\n".join(out) + "\n"
 
 
@@ -789,7 +790,7 @@ def run(args: argparse.Namespace) -> dict:
                            "dense_pipeline": pipeline, "load_before": [round(x, 2) for x in os.getloadavg()], "dimension": synthetic.DIM, "topics": synthetic.TOPICS},
               "dense": [], "lexical": [], "peers": [], "real_corpus": None, "thread_policy": None,
               "first_start": None, "generation": None,
-              "notes": notes, "wall_seconds": None}
+              "notes": notes, "stage_seconds": {}, "wall_seconds": None}
     vocab = synthetic.vocabulary(seed=args.seed) if not args.no_lexical else None
     stages = [("dense", n) for n in args.sizes if not args.no_dense] + \
              [("lexical", n) for n in args.sizes if not args.no_lexical]
@@ -799,6 +800,7 @@ def run(args: argparse.Namespace) -> dict:
     from tqdm import tqdm
 
     for stage, n in tqdm(stages, desc="eval.bench", unit="stage", file=sys.stderr, disable=args.quiet):
+        stage_started = time.perf_counter()
         if stage == "dense":
             rows, comparison = bench_dense(n, args.queries, args.seed, pipeline, args.quiet)
             result["dense"] += rows
@@ -815,6 +817,8 @@ def run(args: argparse.Namespace) -> dict:
             result["first_start"] = first_start_hook()
         elif stage == "generation":
             result["generation"] = generation_hook(args.quiet)
+        result["stage_seconds"][f"{stage} {_size_label(n)}" if n else stage] = \
+            round(time.perf_counter() - stage_started, 1)
     if args.no_real:
         result["real_corpus"] = result["thread_policy"] = result["first_start"] = {"skipped": "--no-real"}
     if result["first_start"] is None:

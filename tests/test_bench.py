@@ -68,6 +68,7 @@ def test_command_line_tiny_run_writes_json(tmp_path):
     assert result["real_corpus"] == result["thread_policy"] == result["first_start"] == {"skipped": "--no-real"}
     assert result["generation"]["status"] == "skipped"
     assert "## Dense" in done.stdout and "## Ours against the naive peers" in done.stdout
+    assert list(result["stage_seconds"]) == ["dense 2k", "lexical 2k"] and "(dense 2k " in done.stdout
     assert "Flat (exact)" in done.stdout and "rank-bm25" in done.stdout
 
 
