@@ -69,7 +69,7 @@ def test_hybrid_fuses_both_rankings(dense_settings, messages):
     for p in result["passages"]:
         expected = sum(share[n] * (s["score"] - bounds[n][0]) / (bounds[n][1] - bounds[n][0])
                        for n, s in p["scores"].items())
-        assert p["score"] == pytest.approx(expected, abs=1e-5)
+        assert p["score"] == pytest.approx(expected, abs=1e-4)  # the per-list scores shown are rounded to 6 places
     assert any(set(p["scores"]) == {"dense", "lexical"} for p in result["passages"])
     rrf = Warta.open(dense_settings.with_overrides(fusion="rrf"), report=messages.report)
     for p in rrf.search(query, k=10, mode="hybrid")["passages"]:
