@@ -89,9 +89,8 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         auto = choose(str(path), path, batch_size=32, encoder="auto", cache_size=0,
                       samples=lambda: (queries[:16], passages[::4][:16]))
-        notes.append(f"{name}: auto -> {auto.backend} ({auto.backend_reason}); "
-                     f"loaded in {time.perf_counter() - started:.1f} s (the export and check run only when not yet "
-                     "recorded)")
+        notes.append(f"{name}: auto (as a one-shot command) -> {auto.backend} ({auto.backend_reason}); "
+                     f"loaded in {time.perf_counter() - started:.1f} s")
         onnx = auto if auto.backend == "onnx" else choose(str(path), path, batch_size=32, encoder="onnx", cache_size=0)
         if onnx.backend != "onnx":
             notes.append(f"{name}: no ONNX run ({onnx.backend_reason})")
