@@ -495,8 +495,12 @@ def choose(model_id: str, path: Path, batch_size: int = 32, encoder: str = "auto
 def needs_recheck(record: dict, threads: int) -> bool:
     """A speed verdict measured while more work was runnable than there are cores says little
     about this machine at rest: it is measured again, rather than deciding for ever."""
-    load = record.get("load_before")
-    return not record.get("error") and isinstance(load, (int, float)) and load > threads
+    if record.get("error"):
+        return False
+    if "load_before" not in record:  # written before the load was recorded: its speeds are unknown ground
+        return True
+    load = record["load_before"]
+    return isinstance(load, (int, float)) and load > threads
 
 
 def check_and_choose(model_id: str, path: Path, torch_embedder, batch_size: int, cache_size: int,
