@@ -449,10 +449,8 @@ def choose(model_id: str, path: Path, batch_size: int = 32, encoder: str = "auto
     report = report or (lambda message: None)
     threads = budget()
 
-    def on_torch(reason: str, embedder=None):
-        embedder = embedder or SentenceTransformerEmbedder(model_id, path, batch_size, cache_size)
-        embedder.backend_reason = reason
-        return embedder
+    def on_torch(reason: str):
+        return _torch(reason, model_id, path, batch_size, cache_size)
 
     try:
         import onnxruntime  # noqa: F401
@@ -492,6 +490,13 @@ def choose(model_id: str, path: Path, batch_size: int = 32, encoder: str = "auto
     return onnx_embedder
 
 
+def _torch(reason: str, model_id: str, path: Path, batch_size: int, cache_size: int, embedder=None):
+    """The torch embedder (`embedder`, or a new one) with `reason` as its backend_reason."""
+    embedder = embedder or SentenceTransformerEmbedder(model_id, path, batch_size, cache_size)
+    embedder.backend_reason = reason
+    return embedder
+
+
 def needs_recheck(record: dict, threads: int) -> bool:
     """A speed verdict measured while more work was runnable than there are cores says little
     about this machine at rest: it is measured again, rather than deciding for ever."""
@@ -510,9 +515,7 @@ def check_and_choose(model_id: str, path: Path, torch_embedder, batch_size: int,
     check chooses (`torch_embedder` itself when torch stays)."""
 
     def on_torch(reason: str):
-        embedder = torch_embedder or SentenceTransformerEmbedder(model_id, path, batch_size, cache_size)
-        embedder.backend_reason = reason
-        return embedder
+        return _torch(reason, model_id, path, batch_size, cache_size, torch_embedder)
 
     # Loaded first: a folder that holds no model gets no export folder either.
     torch_embedder = torch_embedder or SentenceTransformerEmbedder(model_id, path, batch_size, cache_size)

@@ -243,8 +243,10 @@ def _background_check_done(timeout: float = 300) -> None:
 
 
 def test_auto_falls_back_to_torch_when_the_check_fails(model_copy, tmp_path):
+    copy = tmp_path / "model"  # no check recorded yet, whatever earlier tests (and the machine's load) left
+    shutil.copytree(model_copy, copy, ignore=shutil.ignore_patterns(CACHE_DIR))
     messages = []
-    settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path / "index", embedding_model=str(model_copy),
+    settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path / "index", embedding_model=str(copy),
                         generator_model=None, onnx_min_cosine=1.5)  # a threshold no export can meet
     warta = Warta.open(settings, report=messages.append, serving=True)
     _background_check_done()
