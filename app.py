@@ -13,18 +13,21 @@ import argparse
 import os
 import sys
 
-from rag.chat_format import (answer_body, chat_message, empty_sources_panel, escape_markdown,
+from rag.web.chat_format import (answer_body, chat_message, empty_sources_panel, escape_markdown,
                              plain_answer, problem_message, sources_panel, status_line)
-from rag.check_format import empty_verdict_panel, verdict_panel
+from rag.web.check_format import empty_verdict_panel, verdict_panel
 from rag.config import Settings, setting_flags, settings_from_args
 from rag.errors import ConfigError, EmptyInput, WartaError
-from rag.pipeline import clean_question
-from rag.service import PipelineService
+from rag.inputs import clean_question
+from rag.web.service import PipelineService
 
 LANGUAGES = [("Otomatis / Auto", "auto"), ("Bahasa Indonesia", "id"), ("English", "en")]
-EXAMPLES = ["Apa itu Biotown?", "Siapa Direktur Hebei MPA?", "Berapa nilai investasi MiLab?",
-            "Who is the President Director of MiLab?", "What will Kalbe Farma produce?",
-            "Where will the Biotown area be built?"]
+# Each is answered right by the default configuration (tests/test_answer_model.py): both
+# languages, and questions in the other language than their article.
+EXAMPLES = ["Siapa Direktur Hebei MPA?", "Who is the Chairman of CSPC Pharmaceutical Group?",
+            "Berapa unit Dermatix yang diproyeksikan diekspor MiLab ke Tiongkok hingga akhir 2025?",
+            "What certifications does MiLab's Cikarang plant hold?", "Siapa Menteri Perindustrian yang membahas Biotown?",
+            "What is NBP used to treat?"]
 CLAIM_EXAMPLES = ["MiLab projects annual exports of 12 million units by 2030.",
                   "Kepala BPOM bertemu Commissioner NMPA Li Li di Shanghai.",
                   "Obat NBP telah digunakan oleh lebih dari 40 juta pasien di seluruh dunia.",
@@ -227,7 +230,7 @@ class WartaChatUI:
         """Serve the page; blocks until stopped (unless prevent_thread_lock=True)."""
         from starlette.middleware import Middleware
 
-        from rag.web_guard import SecurityHeaders, WebGuard
+        from rag.web.guard import SecurityHeaders, WebGuard
 
         self.demo = demo = self.create_app()
         demo.queue(api_open=False, max_size=settings.queue_size,

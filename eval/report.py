@@ -62,9 +62,10 @@ def outcomes_table(report: dict) -> list[str]:
             o = by_lang[lang]
             rows.append([report["set"], lang, name, o["n"], o["answerable"], _fmt(o["right"]),
                          _fmt(o["answerable_declined"]), o["unanswerable"], _fmt(o["unanswerable_answered"]),
-                         _fmt(o["abstention_precision"]), _fmt(o["abstention_recall"])])
+                         _fmt(o.get("balanced_accuracy")), _fmt(o["abstention_precision"]),
+                         _fmt(o["abstention_recall"])])
     return table(["set", "lang", "answerer", "questions", "answerable", "answers right", "answerable declined",
-                  "unanswerable", "unanswerable answered", "abst.P", "abst.R"], rows)
+                  "unanswerable", "unanswerable answered", "balanced acc.", "abst.P", "abst.R"], rows)
 
 
 def comparison_table(systems: dict[str, dict], ours: str, baseline: str) -> list[str]:

@@ -63,7 +63,7 @@ def dense_corpus(n: int, dim: int = DIM, topics: int = TOPICS, seed: int = 0) ->
 
 def dense_queries(corpus: np.ndarray, n: int, seed: int = 0, noise: float = 0.5) -> np.ndarray:
     """n x dim float32 unit rows, each an existing passage plus noise (cosine ~0.89 to it)."""
-    from rag.dense import paraphrases
+    from rag.search.dense import paraphrases
 
     rng = np.random.default_rng([seed, 2])
     picks = rng.integers(0, len(corpus), size=n)

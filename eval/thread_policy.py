@@ -73,7 +73,7 @@ def worker(queries: int) -> dict:
     import torch
 
     from eval.encoder_speed import latency, texts
-    from rag.embedding import SentenceTransformerEmbedder
+    from rag.search.embedding import SentenceTransformerEmbedder
     from rag.models import resolve_embedding_model
 
     model_id, path, _ = resolve_embedding_model("bundled")

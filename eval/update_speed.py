@@ -6,7 +6,7 @@
 
 The corpus is generated (one .jsonl file, four ~450-character paragraphs per document, words
 drawn from a Zipf distribution so BM25 sees a realistic vocabulary). The build runs through the
-public path, `rag.pipeline.ensure_index` (load and verify the previous build, chunk, embed what
+public path, `rag.index.ensure.ensure_index` (load and verify the previous build, chunk, embed what
 is new, BM25, FAISS, write, hash, publish), and every stage is timed. Unless --model is given,
 passages are embedded by `HashEmbedder` (a deterministic pseudo-random unit vector per text,
 no model cost), so "embed" shows the bookkeeping only and "embedded" says how many passages a
@@ -137,9 +137,9 @@ def change_one_document(path: Path, seed: int = 1) -> str:
 
 @contextlib.contextmanager
 def _stage_timer():
-    """Time the stages of rag.builder.build_index and IndexStore.load by wrapping what they call."""
-    import rag.builder as builder
-    from rag.store import IndexStore
+    """Time the stages of rag.index.builder.build_index and IndexStore.load by wrapping what they call."""
+    import rag.index.builder as builder
+    from rag.index.store import IndexStore
 
     times = dict.fromkeys(STAGES, 0.0)
     patches = []
@@ -178,9 +178,9 @@ def _stage_timer():
 
 def _timed_open(settings, embedder) -> dict:
     """One `ensure_index` run from loading the corpus on: stage times and what it did."""
-    from rag.corpus import load_corpus
-    from rag.pipeline import ensure_index
-    from rag.store import IndexStore
+    from rag.ingest.corpus import load_corpus
+    from rag.index.ensure import ensure_index
+    from rag.index.store import IndexStore
 
     before = getattr(embedder, "embedded", None)
     with _stage_timer() as times:
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     embedder = None
     if args.model:
-        from rag.embedding import load_embedder
+        from rag.search.embedding import load_embedder
 
         embedder = load_embedder(args.model)
     with tempfile.TemporaryDirectory(prefix="warta-update-speed-") as tmp:

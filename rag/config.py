@@ -64,7 +64,7 @@ class Settings:
     stemmer: str = "snowball"
     retrieval_mode: str = "hybrid"
     top_k: int = 5
-    # Hybrid fusion (rag.retrieval): "convex" = dense_share x dense cosine + the rest x BM25, each
+    # Hybrid fusion (rag.search.retrieval): "convex" = dense_share x dense cosine + the rest x BM25, each
     # min-max scaled over its candidates; chosen by `python -m eval.fusion` over weighted
     # reciprocal-rank fusion ("rrf": k=60, Cormack et al. 2009, weights below) on public QA sets
     # and our cross-lingual questions (README, "How retrieval works").
@@ -73,10 +73,6 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
-    # Abstain unless a retrieved sentence covers this share of the question's words (IDF-weighted):
-    # (sentence in the question's language, in the other language). Set by `python -m eval.calibrate`
-    # on the benchmark's unanswerable questions (README, "Benchmark").
-    abstain_thresholds: tuple = (0.55, 0.4)
     # Longer questions are cut to this many characters, and the answer says so.
     max_question_chars: int = 1000
     embed_batch_size: int = 32
@@ -92,7 +88,7 @@ class Settings:
     # WARTA_GENERATION_SECONDS); the answer is cut there, with a notice. The 0.5B default on two
     # CPU cores needs 0.5-3 s to read the prompt and 10-30 s for 160 tokens (eval.generation_speed).
     generation_seconds: float = 60.0
-    # FAISS index type (rag.dense): "auto" is exact IndexFlatIP up to `hnsw_threshold` passages
+    # FAISS index type (rag.search.dense): "auto" is exact IndexFlatIP up to `hnsw_threshold` passages
     # and HNSW above, its efSearch chosen at build time to reach `hnsw_target_recall` (recall@10
     # against exact search). "flat" and "hnsw" force one (env WARTA_DENSE_INDEX,
     # WARTA_HNSW_THRESHOLD, WARTA_HNSW_RECALL).
@@ -104,14 +100,14 @@ class Settings:
     context_tokens: int = DEFAULT_CONTEXT_TOKENS
     # The generator's number format (env WARTA_GENERATION_DTYPE): "auto" is bfloat16 on CPUs with
     # bf16 units (AVX512_BF16, AMX) and float32 elsewhere, as measured on both kinds
-    # (rag.generation.generation_dtype; `python -m eval.bench` measures both on yours).
+    # (rag.answer.generation.generation_dtype; `python -m eval.bench` measures both on yours).
     generation_dtype: str = "auto"
     # Threads for torch (intra-op), OpenMP/MKL, FAISS and ONNX Runtime, pinned once when the
     # pipeline opens (rag.threads; env WARTA_THREADS); default: the cores this process may use.
     threads: int = available_cores()
     # The embedding model's backend (env WARTA_ENCODER): "auto" exports it to ONNX once and uses
     # ONNX Runtime only if its embeddings match torch's (cosine >= onnx_min_cosine on corpus
-    # passages and queries) and it is faster here, measured once and recorded (rag.onnx_encoder).
+    # passages and queries) and it is faster here, measured once and recorded (rag.search.onnx_encoder).
     encoder: str = "auto"
     onnx_min_cosine: float = 0.999
     # Query embeddings kept in memory (LRU), so a repeated question skips the encoder; 0 = off
@@ -123,7 +119,7 @@ class Settings:
             raise ConfigError(
                 f"retrieval mode {self.retrieval_mode!r} is not one of {', '.join(RETRIEVAL_MODES)}"
             )
-        from rag.analysis import STEMMERS
+        from rag.search.analysis import STEMMERS
 
         if self.stemmer not in STEMMERS:
             raise ConfigError(f"stemmer {self.stemmer!r} is not one of {', '.join(STEMMERS)}")
@@ -140,8 +136,6 @@ class Settings:
             raise ConfigError(f"dense share {self.dense_share} must be between 0 and 1")
         if self.top_k < 1:
             raise ConfigError(f"k must be at least 1, got {self.top_k}")
-        if len(self.abstain_thresholds) != 2 or not all(0 <= t <= 1 for t in self.abstain_thresholds):
-            raise ConfigError(f"abstain thresholds {self.abstain_thresholds} must be two numbers in [0, 1]")
         if self.queue_size < 1 or self.answer_concurrency < 1:
             raise ConfigError(f"queue size {self.queue_size} and answer concurrency {self.answer_concurrency} "
                               "must be at least 1")
@@ -149,7 +143,7 @@ class Settings:
             raise ConfigError(f"generation time limit {self.generation_seconds} s must be a number above 0")
         if self.context_tokens < 64:
             raise ConfigError(f"context token budget {self.context_tokens} is below the minimum of 64")
-        from rag.dense import KINDS
+        from rag.search.dense import KINDS
 
         if self.dense_index not in KINDS:
             raise ConfigError(f"dense index type {self.dense_index!r} is not one of {', '.join(KINDS)}")

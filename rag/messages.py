@@ -1,5 +1,7 @@
 """Words Warta says to people, in both languages. One place, so they stay consistent."""
 
+import sys
+
 MESSAGES = {
     "corpus_says": {"en": "The corpus says:", "id": "Menurut korpus:"},
     "quoted_in": {"en": {"id": "(quoted in Indonesian)", "en": ""},
@@ -63,3 +65,7 @@ def say(key: str, lang: str, **values) -> str:
 def say_both(key: str, **values) -> str:
     """Indonesian, then English: for when the reader's language is not known."""
     return f"{say(key, 'id', **values)} / {say(key, 'en', **values)}"
+
+
+def report_to_stderr(message: str) -> None:
+    print(f"warta: {message}", file=sys.stderr, flush=True)

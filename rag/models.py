@@ -108,3 +108,52 @@ def download(name: str) -> Path:
             f"cannot download {name} ({reason}); check the internet connection, or copy the model "
             "folder to this machine and point the WARTA_*_MODEL variable at it"
         ) from None
+
+
+def open_embedder(settings, report=None, defer: bool = False):
+    """(embedder, None), or (None, why not) for model-free mode. The backend (torch or ONNX
+    Runtime) follows settings.encoder; the embedder's `backend_reason` says why. `defer`: a
+    server, which checks ONNX Runtime in the background (rag.search.onnx_encoder.choose)."""
+    if settings.embedding_model is None:
+        return None, "the embedding model is turned off (WARTA_EMBEDDING_MODEL=none)"
+    try:
+        from rag.search.embedding import load_embedder
+        from rag.search.onnx_encoder import corpus_samples
+
+        model_id, path, substituted = resolve_embedding_model(settings.embedding_model, report)
+        if substituted and report:
+            report(f"embedding model: {model_id}, since {substituted}.")
+        return load_embedder(model_id, settings.embed_batch_size, encoder=settings.encoder,
+                             cache_size=settings.query_cache_size, min_cosine=settings.onnx_min_cosine,
+                             samples=lambda: corpus_samples(settings.corpus_dir, settings.chunk_size,
+                                                            settings.chunk_overlap),
+                             report=report, path=path, defer=defer), None
+    except ModelUnavailable as e:
+        return None, str(e)
+
+
+def _optional_model(model_id: str | None, off_reason: str, load):
+    """(model, None), or (None, why not) when it is off or cannot be loaded."""
+    if model_id is None:
+        return None, off_reason
+    try:
+        return load(model_id), None
+    except ModelUnavailable as e:
+        return None, str(e)
+
+
+def open_generator(settings):
+    """(generator, None), or (None, why not): then answers are extractive."""
+    from rag.answer.generation import load_generator
+
+    return _optional_model(settings.generator_model, "the generator model is turned off (WARTA_GENERATOR_MODEL=none)",
+                           lambda model_id: load_generator(model_id, max_time_s=settings.generation_seconds,
+                                                           context_tokens=settings.context_tokens,
+                                                           dtype=settings.generation_dtype))
+
+
+def open_nli(settings):
+    """(NLI model, None), or (None, why not): then fact checks rest on the structured comparison."""
+    from rag.factcheck.nli import load_nli
+
+    return _optional_model(settings.nli_model, "no NLI model is set (WARTA_NLI_MODEL)", load_nli)

@@ -7,136 +7,21 @@ Open it once per process; every query after that runs in memory.
 """
 from __future__ import annotations
 
-import re
-import sys
 import threading
 import time
 from functools import cached_property, lru_cache
-from typing import Callable
 
-from rag.builder import build_index, staleness
 from rag.config import Settings
-from rag.corpus import SURROGATES, Corpus, load_corpus
-from rag.embedding import Embedder, load_embedder
-from rag.errors import CorpusError, EmptyInput, IndexInvalid, ModelUnavailable
-from rag.answer import Answer
-from rag.language import detect_language
-from rag.messages import say
-from rag.retrieval import Retriever
-from rag.store import IndexStore, LoadedIndex
+from rag.index.ensure import Report, ensure_index
+from rag.index.store import IndexStore, LoadedIndex
+from rag.ingest.corpus import Corpus, load_corpus
+from rag.ingest.language import detect_language
+from rag.inputs import clean_question
+from rag.messages import report_to_stderr, say
+from rag.models import open_embedder, open_generator, open_nli
+from rag.search.embedding import Embedder
+from rag.search.retrieval import Retriever
 from rag.threads import pin_threads
-
-Report = Callable[[str], None]
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # keeps \t \n \r
-# Anything but whitespace and invisible format characters (zero-width space/joiners, BOM, word
-# joiner, soft hyphen, direction marks).
-_VISIBLE = re.compile("[^\\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
-
-
-def report_to_stderr(message: str) -> None:
-    print(f"warta: {message}", file=sys.stderr, flush=True)
-
-
-def clean_question(text: str | None, limit: int, what: str = "question") -> tuple[str, list[str]]:
-    """`text` as it will be read, cut to `limit` characters, and what was changed (message keys
-    "invalid_text", "control_chars", "trimmed"); EmptyInput when nothing visible is left."""
-    # A lone surrogate (bytes that were not UTF-8) cannot be encoded for the page, the JSON
-    # answer or the language detector; NUL and other control characters are no text at all.
-    text, replaced = SURROGATES.subn("\ufffd", text or "")
-    text, removed = _CONTROL.subn("", text)
-    if not _VISIBLE.search(text):  # only spaces or zero-width characters
-        invisible = " (it holds only invisible or control characters)" if removed or text.strip() else ""
-        raise EmptyInput(what, invisible)
-    text = text.strip()
-    changes = [key for key, changed in (("invalid_text", replaced), ("control_chars", removed),
-                                        ("trimmed", len(text) > limit)) if changed]
-    return text[:limit], changes
-
-
-def open_embedder(settings: Settings, report: Report | None = None,
-                  defer: bool = False) -> tuple[Embedder | None, str | None]:
-    """(embedder, None), or (None, why not) for model-free mode. The backend (torch or ONNX
-    Runtime) follows settings.encoder; the embedder's `backend_reason` says why. `defer`: a
-    server, which checks ONNX Runtime in the background (rag.onnx_encoder.choose)."""
-    if settings.embedding_model is None:
-        return None, "the embedding model is turned off (WARTA_EMBEDDING_MODEL=none)"
-    try:
-        from rag.models import resolve_embedding_model
-        from rag.onnx_encoder import corpus_samples
-
-        model_id, path, substituted = resolve_embedding_model(settings.embedding_model, report)
-        if substituted and report:
-            report(f"embedding model: {model_id}, since {substituted}.")
-        return load_embedder(model_id, settings.embed_batch_size, encoder=settings.encoder,
-                             cache_size=settings.query_cache_size, min_cosine=settings.onnx_min_cosine,
-                             samples=lambda: corpus_samples(settings.corpus_dir, settings.chunk_size,
-                                                            settings.chunk_overlap),
-                             report=report, path=path, defer=defer), None
-    except ModelUnavailable as e:
-        return None, str(e)
-
-
-def _optional_model(model_id: str | None, off_reason: str, load):
-    """(model, None), or (None, why not) when it is off or cannot be loaded."""
-    if model_id is None:
-        return None, off_reason
-    try:
-        return load(model_id), None
-    except ModelUnavailable as e:
-        return None, str(e)
-
-
-def open_generator(settings: Settings):
-    """(generator, None), or (None, why not): then answers are extractive."""
-    from rag.generation import load_generator
-
-    return _optional_model(settings.generator_model, "the generator model is turned off (WARTA_GENERATOR_MODEL=none)",
-                           lambda model_id: load_generator(model_id, max_time_s=settings.generation_seconds,
-                                                           context_tokens=settings.context_tokens,
-                                                           dtype=settings.generation_dtype))
-
-
-def open_nli(settings: Settings):
-    """(NLI model, None), or (None, why not): then fact checks rest on the structured comparison."""
-    from rag.nli import load_nli
-
-    return _optional_model(settings.nli_model, "no NLI model is set (WARTA_NLI_MODEL)", load_nli)
-
-
-def ensure_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, settings: Settings,
-                 report: Report, rebuild: bool = False, model_free_reason: str | None = None) -> LoadedIndex:
-    """A verified index that serves this corpus and model, building or updating it if needed."""
-    if not corpus.documents:
-        raise CorpusError(f"the corpus {settings.corpus_dir} has no readable documents; add .txt, .md "
-                          "or .jsonl files there (see README, 'Adding documents')")
-
-    def usable() -> tuple[LoadedIndex | None, str | None, bool]:
-        """(index, why it cannot serve, whether it is damaged)."""
-        try:
-            index = store.load()
-        except IndexInvalid as e:
-            return None, str(e), True
-        return index, staleness(index, corpus, embedder, settings), False
-
-    if not rebuild:
-        index, reason, _ = usable()
-        if reason is None:
-            return index
-        report(f"index needs a rebuild: {reason}")
-    with store.lock(settings.lock_timeout_s):
-        previous = None
-        if not rebuild:
-            # Checked again under the lock: another process may have just built it.
-            previous, reason, damaged = usable()
-            if reason is None:
-                return previous
-            if damaged:
-                aside = store.set_aside(reason)
-                if aside is not None:
-                    report(f"set the damaged build aside as {aside}")
-        return build_index(store, corpus, embedder, settings, previous=previous,
-                           model_free_reason=model_free_reason, report=report)
-
 
 class Warta:
     def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder | None,
@@ -184,10 +69,18 @@ class Warta:
             report(f"skipped {problem}")
         index = ensure_index(IndexStore(settings.index_dir), corpus, embedder, settings, report,
                              rebuild=rebuild, model_free_reason=reason)
-        warta = cls(settings, index, embedder, reason, corpus, generator, generator_reason, nli, nli_reason)
+        warta = cls(settings, index, embedder, reason, corpus)
         from rag.warmup import warm_up
 
-        warm_up(warta)  # what requests would load on first use, loaded now: requests open no files
+        # What requests would load on first use, loaded now (requests open no files); before the
+        # generator and NLI model join, so it costs none of their seconds.
+        warm_up(warta)
+        warta.generator, warta.generator_reason = generator, None if generator is not None else generator_reason
+        warta.nli, warta.nli_reason = nli, None if nli is not None else nli_reason
+        if generator is not None:
+            from rag.warmup import warm_up_generation
+
+            warm_up_generation()
         if hasattr(embedder, "upgrade"):
             threading.Thread(target=warta._upgrade_encoder, args=(report,), name="warta-encoder-check",
                              daemon=True).start()
@@ -245,15 +138,22 @@ class Warta:
 
     @cached_property
     def term_weights(self):
-        from rag.evidence import TermWeights
+        from rag.evidence.weights import TermWeights
 
         return TermWeights(self.index.passages)
 
     @cached_property
-    def answerer(self):
-        from rag.extractive import ExtractiveAnswerer
+    def evidence(self):
+        """Sentence records of the passages retrieved so far (rag.evidence.records)."""
+        from rag.evidence.records import Evidence
 
-        return ExtractiveAnswerer(self.term_weights, tuple(self.settings.abstain_thresholds))
+        return Evidence(lambda: self.retriever.embedder)
+
+    @cached_property
+    def answerer(self):
+        from rag.answer.extractive import ExtractiveAnswerer
+
+        return ExtractiveAnswerer(self.term_weights, self.evidence)
 
     def prepare_question(self, question: str, what: str = "question") -> tuple[str, list[str]]:
         """The question (or claim) as it will be answered, and notices about what was changed."""
@@ -270,82 +170,17 @@ class Warta:
         raise RuntimeError("ask_stream ended without an answer")  # a bug, never expected
 
     def ask_stream(self, question: str, lang: str | None = None, k: int | None = None, mode: str | None = None):
-        """Yields ("text", text so far) while the answer is written, then ("answer", Answer).
+        """Yields ("text", text so far) while the answer is written, then ("answer", Answer)
+        (rag.answer.flow)."""
+        from rag.answer.flow import stream_answer
 
-        The extractive evidence check runs first: when no retrieved sentence answers the
-        question, Warta abstains and the generator is never asked (it cannot fill the gap).
-        """
-        started = time.perf_counter()
-        question, notices = self.prepare_question(question)
-        lang = lang or detect_language(question)
-        timings: dict = {}
-        mode_info = self.answer_mode(mode)
-        hits = self.retriever.retrieve(question, k or self.settings.top_k, mode_info["requested"], timings)
-        timings["retrieve"] = round((time.perf_counter() - started) * 1000, 3)
-        t = time.perf_counter()
+        yield from stream_answer(self, question, lang, k, mode)
 
-        def finish(text, abstained, citations, verification=None):
-            timings["answer"] = round((time.perf_counter() - t) * 1000, 3)
-            timings["total"] = round((time.perf_counter() - started) * 1000, 3)
-            return Answer(question, lang, text, abstained, citations, hits, mode_info, timings, verification, notices)
-
-        chosen = self.answerer.select(question, lang, hits)
-        if not chosen:
-            text = say("abstain", lang)
-            yield "text", text
-            yield "answer", finish(text, True, [])
-            return
-        if self.generator is None:
-            text, citations = self.answerer.compose(chosen, lang)
-            yield "text", text
-            yield "answer", finish(text, False, citations)
-            return
-        from rag.generation import strip_links
-        from rag.verify import verify
-
-        raw = ""
-        generation = self.generator.stream(question, lang, hits)
-        for piece in generation:
-            if not raw:
-                timings["first_token"] = round((time.perf_counter() - t) * 1000, 3)
-            raw += piece
-            yield "text", strip_links(raw)
-        notices.extend(generation.notices(lang))
-        # verify strips links itself, and drops unsupported sentences that carried any.
-        checked = verify(raw, hits, lang, self.term_weights)
-        if generation.withheld or (checked.dropped and not checked.text):
-            text = say("withheld_instructions" if generation.withheld else "withheld_links", lang)
-            yield "text", text
-            yield "answer", finish(text, True, [], checked.summary())
-            return
-        yield "text", checked.text
-        yield "answer", finish(checked.text, False, checked.citations, checked.summary())
-
-
-    def check(self, claim: str, k: int | None = None, mode: str | None = None) -> "Verdict":
+    def check(self, claim: str, k: int | None = None, mode: str | None = None):
         """Whether the corpus supports the claim, contradicts it, or does not say (rag.factcheck)."""
-        from rag.factcheck import citations, compare, judge
-        from rag.verdict import Verdict, explain
+        from rag.factcheck.flow import check_claim
 
-        started = time.perf_counter()
-        claim, notices = self.prepare_question(claim, what="claim")
-        lang = detect_language(claim)
-        timings: dict = {}
-        # Wider than for answers: the sentence that contradicts a claim may rank below ones that
-        # merely share its words.
-        hits = self.retriever.retrieve(claim, max(k or self.settings.top_k, 8), mode or self.settings.retrieval_mode, timings)
-        comparisons = compare(claim, hits, self.term_weights)
-        t = time.perf_counter()
-        nli = self.nli.scores([c.text for c in comparisons], claim) if self.nli else None
-        if nli is not None:
-            timings["nli"] = round((time.perf_counter() - t) * 1000, 3)
-        judgement = judge(comparisons, nli)
-        explanation, differences = explain(judgement, lang)
-        timings["total"] = round((time.perf_counter() - started) * 1000, 3)
-        mode_info = {**self.mode(mode), "nli": self.nli.model_id if self.nli else None, "nli_reason": self.nli_reason}
-        return Verdict(claim, lang, judgement.verdict, judgement.confidence, explanation,
-                       citations(judgement) if judgement.reason not in ("off_topic", "unconfirmed") else [],
-                       differences, judgement.reason, nli, mode_info, timings, notices)
+        return check_claim(self, claim, k, mode)
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@
 * FAISS: faiss.omp_set_num_threads(n). OpenMP keeps that per thread, so every thread that
   searches calls `pin_this_thread()` once (the retriever does), covering web-server worker threads
   when faiss was loaded before the environment variables could count.
-* ONNX Runtime: sessions are created with intra_op_num_threads=`budget()` (rag.onnx_encoder).
+* ONNX Runtime: sessions are created with intra_op_num_threads=`budget()` (rag.search.onnx_encoder).
 
 Importing this module is cheap (os, sys, threading); torch and faiss are touched only when loaded.
 """

@@ -6,7 +6,7 @@ import pytest
 # Tests never reach the Hugging Face hub: every model they use is built here or installed.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# "auto" picks the embedding backend by timing it on this machine (rag/onnx_encoder.py), which
+# "auto" picks the embedding backend by timing it on this machine (rag/search/onnx_encoder.py), which
 # adds a report line that depends on load; tests of other things use torch, in this process and in
 # the servers and commands they start. tests/test_query_path.py tests the choice itself.
 os.environ.setdefault("WARTA_ENCODER", "torch")
@@ -82,6 +82,19 @@ def seed_warta(tmp_path_factory):
 
     settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("seed") / "index",
                         embedding_model=None, generator_model=None)
+    return Warta.open(settings, report=lambda message: None)
+
+
+@pytest.fixture(scope="session")
+def seed_bundled(bundled_model, tmp_path_factory):
+    """The pipeline on the real corpus with the bundled multilingual model (hybrid retrieval,
+    extractive answers): real semantics, offline."""
+    from rag.bundled_model import BUNDLED
+    from rag.config import Settings
+    from rag.pipeline import Warta
+
+    settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("bundled") / "index",
+                        embedding_model=BUNDLED, generator_model=None, encoder="torch")
     return Warta.open(settings, report=lambda message: None)
 
 

@@ -122,7 +122,7 @@ def test_while_the_index_builds_questions_get_a_message_not_an_error(settings, t
     from gradio_client.exceptions import AppError
 
     from app import WartaChatUI
-    from rag.service import PipelineService
+    from rag.web.service import PipelineService
     from tests.conftest import HeldOpener
 
     opener = HeldOpener("Embedding 58 passages")

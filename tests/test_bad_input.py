@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from rag.chat_format import problem_message
+from rag.web.chat_format import problem_message
 from tests.conftest import CORPUS, ROOT
 
 QUESTION, EXPECTED = "Siapa Direktur Hebei MPA?", "Fengshan Wang"

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from rag.corpus import load_corpus
+from rag.ingest.corpus import load_corpus
 from tests.app_server import ROOT
 
 BOT = "#warta-chat [data-testid='bot']"

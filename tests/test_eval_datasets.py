@@ -5,8 +5,8 @@ import pytest
 
 from eval.datasets import DatasetError, load_claims, load_questions
 from eval.metrics import normalise_text
-from rag.chunking import kept_segments
-from rag.corpus import load_corpus
+from rag.ingest.chunking import kept_segments
+from rag.ingest.corpus import load_corpus
 from tests.conftest import CORPUS, ROOT
 
 QUESTIONS = ROOT / "eval" / "questions.jsonl"

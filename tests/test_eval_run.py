@@ -29,10 +29,12 @@ def test_external_corpus_and_questions(tmp_path):
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["counts"] == {"questions": 6, "answerable": 5, "documents": 6, "passages": 6}
     rows = {r["id"]: r for r in report["per_question"]["warta lexical"]}
-    # gold_passage_ids name the JSONL ids, and each question finds its passage first; x3 asks in
-    # Indonesian about an English passage and gets there through the glossary ("bahan baku" -> "raw
-    # materials", "diimpor" -> "imported"), which the naive baseline has no way to do.
-    assert {q: rows[q]["recall@1"] for q in ("x1", "x2", "x3", "x4", "x5")} == dict.fromkeys(("x1", "x2", "x3", "x4", "x5"), 1.0)
+    # gold_passage_ids name the JSONL ids, and each question in its passage's language finds it
+    # first. x3 asks in Indonesian about an English passage: model-free retrieval does not translate
+    # (README, "How answers are chosen"); the multilingual model's retrieval is tested in
+    # tests/test_bundled_model.py.
+    assert {q: rows[q]["recall@1"] for q in ("x1", "x2", "x4", "x5")} == dict.fromkeys(("x1", "x2", "x4", "x5"), 1.0)
+    assert "recall@1" in rows["x3"]
     assert "recall@1" not in rows["x6"]  # unanswerable: no retrieval score
     baseline = {r["id"]: r for r in report["per_question"]["baseline lexical"]}
     assert baseline["x3"]["recall@1"] == 0.0

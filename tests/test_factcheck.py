@@ -1,5 +1,12 @@
-"""Fact checks on the real corpus, model-free: the structured comparison decides alone."""
+"""Fact checks on the real corpus: the structured comparison decides alone. Claims in the other
+language than their source need the multilingual model to be found (model-free retrieval no longer
+translates through the glossary, which did not help on the public QA sets); the rest run model-free."""
 import pytest
+
+# Claims whose source is in the other language: checked with the bundled multilingual model.
+CROSS_LINGUAL = {"MiLab menargetkan ekspor tahunan sebesar 9,3 juta unit pada 2030.",
+                 "MiLab sudah mengekspor 900.000 unit Dermatix ke Tiongkok",
+                 "Simposium Indonesia-Korea 2024 menampilkan lima sesi presentasi."}
 
 
 @pytest.mark.parametrize("claim, lang, verdict, quoted", [
@@ -21,10 +28,11 @@ import pytest
     ("Dermatix Ultra will retail in Chinese pharmacies for 150 yuan per tube.", "en", "not_found", None),
     ("Sinovac akan membangun pusat riset vaksin bersama BPOM di Bandung.", "id", "not_found", None),
 ])
-def test_verdicts_on_the_seed_corpus(seed_warta, claim, lang, verdict, quoted):
-    result = seed_warta.check(claim)
+def test_verdicts_on_the_seed_corpus(request, claim, lang, verdict, quoted):
+    warta = request.getfixturevalue("seed_bundled" if claim in CROSS_LINGUAL else "seed_warta")
+    result = warta.check(claim)
     assert (result.verdict, result.lang) == (verdict, lang), result.explanation
-    documents = {d.doc_id: d.text for d in seed_warta.index.documents.values()}
+    documents = {d.doc_id: d.text for d in warta.index.documents.values()}
     for c in result.evidence:  # evidence is quoted verbatim
         assert documents[c.doc_id][c.start:c.end] == c.quote
     if quoted:  # ... and it is the sentence that decides
@@ -40,12 +48,12 @@ def test_a_wrong_city_is_named_on_both_sides(seed_warta):
                                   {"kind": "place", "claim": "East Java", "corpus": "West Java"}]
 
 
-def test_a_wrong_figure_is_named_on_both_sides_in_the_claims_language(seed_warta):
+def test_a_wrong_figure_is_named_on_both_sides_in_the_claims_language(seed_warta, seed_bundled):
     result = seed_warta.check("MiLab projects annual exports of 12 million units by 2030")
     assert result.explanation == "The corpus says 9.3 million units [1], the claim says 12 million units."
     assert "9.3 million units" in result.evidence[0].quote
     assert result.differences == [{"kind": "number", "claim": "12 million units", "corpus": "9.3 million units"}]
-    result = seed_warta.check("MiLab sudah mengekspor 900.000 unit Dermatix ke Tiongkok")
+    result = seed_bundled.check("MiLab sudah mengekspor 900.000 unit Dermatix ke Tiongkok")
     assert result.explanation.startswith("Korpus menyebut 700,000 units [1], klaim menyebut 900.000 unit")
 
 
@@ -79,4 +87,4 @@ def test_a_missing_nli_model_is_named_and_checks_go_on(settings, messages):
 
     warta = Warta.open(settings.with_overrides(nli_model=MISSING_MODEL), report=messages.report, with_generator=True)
     assert warta.nli is None and any("fact checks without NLI: nli model warta-tests/no-such-model is not in the local cache" in m for m in messages)
-    assert warta.check("MiLab sudah mengekspor 900.000 unit Dermatix ke Tiongkok").verdict == "contradicted"
+    assert warta.check("MiLab projects annual exports of 12 million units by 2030.").verdict == "contradicted"

@@ -2,8 +2,8 @@
 streaming, citation parsing, verification), and the verifier on crafted answers."""
 import pytest
 
-from rag.generation import load_generator, strip_links
-from rag.verify import names, numbers, verify
+from rag.answer.generation import load_generator, strip_links
+from rag.answer.verify import names, numbers, verify
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def dermatix_hits(seed_warta):
     ("Sanofi expects to ship nearly 700,000 units to China by the end of 2025 [1].", 0, 1),  # wrong name
 ])
 def test_verifier(seed_warta, dermatix_hits, answer, verified, removed):
-    result = verify(answer, dermatix_hits, "en", seed_warta.term_weights)
+    result = verify(answer, dermatix_hits, "en", seed_warta.term_weights, seed_warta.evidence)
     assert (result.sentences, result.verified, result.removed) == (1, verified, removed)
     if verified:
         assert result.text.endswith("2025 [1].")
@@ -100,7 +100,7 @@ def test_verifier(seed_warta, dermatix_hits, answer, verified, removed):
 
 def test_verifier_renumbers_and_keeps_the_supported_one(seed_warta, dermatix_hits):
     result = verify("MiLab will ship nearly 700,000 units by the end of 2025 [3] [1]. "
-                    "It opened a plant on Mars in 2099 [2].", dermatix_hits, "id", seed_warta.term_weights)
+                    "It opened a plant on Mars in 2099 [2].", dermatix_hits, "id", seed_warta.term_weights, seed_warta.evidence)
     assert result.summary() == {"sentences": 2, "verified": 1, "removed_citations": 2}
     assert result.text == "MiLab will ship nearly 700,000 units by the end of 2025 [1]. It opened a plant on Mars in 2099. (belum terverifikasi)"
 

@@ -8,9 +8,9 @@ import pytest
 
 from rag.config import Settings, settings_from_env
 from rag.errors import ConfigError, ModelUnavailable
-from rag.generation import CANARY, load_generator
-from rag.sentences import split_sentences
-from rag.verify import verify
+from rag.answer.generation import CANARY, load_generator
+from rag.ingest.sentences import split_sentences
+from rag.answer.verify import verify
 
 QUESTION = "Berapa unit Dermatix diekspor MiLab ke Tiongkok pada 2025?"
 PASSAGE = re.compile(r'<passage n="(\d+)" source="([^"]*)">\n(.*?)\n</passage>', re.S)
@@ -41,7 +41,7 @@ def test_context_tokens_setting():
 
 
 def test_the_pipeline_passes_the_budget_to_the_generator(tiny_lm):
-    from rag.pipeline import open_generator
+    from rag.models import open_generator
 
     generator, reason = open_generator(Settings(generator_model=str(tiny_lm), context_tokens=321))
     assert reason is None and generator.context_tokens == 321
@@ -90,12 +90,12 @@ def test_a_citation_of_a_trimmed_passage_is_checked_against_that_passage(cached,
             number = re.search(r"\d[\d,.]*\d", sentence.text)
             if number and sentence.text.endswith("."):
                 claim = sentence.text[:-1]
-                good = verify(f"{claim} [{n}].", hits, "en", seed_warta.term_weights)
+                good = verify(f"{claim} [{n}].", hits, "en", seed_warta.term_weights, seed_warta.evidence)
                 assert good.verified == 1 and good.citations[0].doc_id == hits[int(n) - 1].passage.doc_id
                 assert good.citations[0].quote in text
                 for other, hit in enumerate(hits, start=1):
                     if number.group() not in hit.passage.text:
-                        assert verify(f"{claim} [{other}].", hits, "en", seed_warta.term_weights).verified == 0
+                        assert verify(f"{claim} [{other}].", hits, "en", seed_warta.term_weights, seed_warta.evidence).verified == 0
                 checked += 1
     assert checked
 
@@ -165,7 +165,7 @@ def test_measure_generation_reports_what_the_bench_reads():
 
 
 def test_bf16_only_for_large_models_on_cpus_with_bf16_units(tiny_lm):
-    from rag.generation import generation_dtype
+    from rag.answer.generation import generation_dtype
 
     assert generation_dtype(494_000_000, {"avx512_bf16": True}) == "bfloat16"
     assert generation_dtype(494_000_000, {"amx_bf16": True, "avx512_bf16": False}) == "bfloat16"
@@ -189,6 +189,6 @@ def test_the_generator_dtype_setting_reaches_the_loaded_model(tiny_lm, settings)
                        report=lambda m: None, with_generator=True)
     assert str(warta.generator.model.dtype) == "torch.bfloat16"
     assert warta.answer_mode()["generator_dtype"] == "bfloat16"
-    from rag.chat_format import status_line
+    from rag.web.chat_format import status_line
 
     assert "(bfloat16)" in status_line(warta.answer_mode(), warta.index.manifest["counts"])

@@ -7,10 +7,11 @@ import shutil
 import numpy as np
 import pytest
 
-from rag.corpus import load_corpus
+from rag.ingest.corpus import load_corpus
 from rag.errors import IndexBusy, IndexInvalid
-from rag.pipeline import Warta, ensure_index
-from rag.store import DENSE, DOCUMENTS, MANIFEST, PASSAGES, IndexStore
+from rag.pipeline import Warta
+from rag.index.ensure import ensure_index
+from rag.index.store import DENSE, DOCUMENTS, MANIFEST, PASSAGES, IndexStore
 from tests.conftest import CORPUS
 
 
@@ -131,8 +132,8 @@ def test_manifest_claiming_another_dimension_is_refused_and_rebuilt(dense_settin
 def test_a_consistent_index_of_another_dimension_is_refused_and_rebuilt(dense_settings, messages):
     """A whole, self-consistent build with 16-dimensional vectors under the configured model's
     name (a real FAISS file, hashes right): it loads, but cannot serve 32-dimensional queries."""
-    from rag.dense import DenseIndex
-    from rag.store import sha256_file
+    from rag.search.dense import DenseIndex
+    from rag.index.store import sha256_file
 
     path = _build(dense_settings, messages).index.path
     manifest = json.loads((path / MANIFEST).read_text())
@@ -289,9 +290,9 @@ def _naive_load(file, path):
         return index.reconstruct_n(0, index.ntotal)
     if file.endswith(".npy"):
         return np.load(path, allow_pickle=False)
-    from rag.chunking import Passage
-    from rag.corpus import Document
-    from rag.store import read_jsonl
+    from rag.ingest.chunking import Passage
+    from rag.ingest.corpus import Document
+    from rag.index.store import read_jsonl
 
     kind = Passage.from_json if file == PASSAGES else (lambda r: Document(**r))
     return [kind(r) for r in read_jsonl(path)]

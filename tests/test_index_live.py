@@ -17,13 +17,14 @@ import time
 
 import pytest
 
-from rag.builder import build_index
+from rag.index.builder import build_index
 from rag.config import Settings
-from rag.corpus import load_corpus
+from rag.ingest.corpus import load_corpus
 from rag.errors import NotReady
-from rag.pipeline import Warta, ensure_index
-from rag.service import PipelineService
-from rag.store import IndexStore
+from rag.pipeline import Warta
+from rag.index.ensure import ensure_index
+from rag.web.service import PipelineService
+from rag.index.store import IndexStore
 from tests.conftest import CORPUS, ROOT
 
 MARKER = "Zorblattika"

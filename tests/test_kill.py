@@ -17,9 +17,9 @@ import sys
 import time
 from collections import Counter
 
-from rag.corpus import load_corpus
-from rag.retrieval import Retriever
-from rag.store import MANIFEST, IndexStore, sha256_file
+from rag.ingest.corpus import load_corpus
+from rag.search.retrieval import Retriever
+from rag.index.store import MANIFEST, IndexStore, sha256_file
 from tests.conftest import CORPUS, ROOT
 
 RUNS = 24
@@ -31,9 +31,10 @@ BUILD_SERVER = r"""
 import os, sys, time, traceback
 from pathlib import Path
 from rag.config import Settings
-from rag.corpus import load_corpus
-from rag.pipeline import ensure_index, open_embedder
-from rag.store import IndexStore
+from rag.ingest.corpus import load_corpus
+from rag.index.ensure import ensure_index
+from rag.models import open_embedder
+from rag.index.store import IndexStore
 
 index, model = Path(sys.argv[1]), sys.argv[2]
 settings = Settings(corpus_dir=index, index_dir=index, embedding_model=model, generator_model=None, encoder="torch")

@@ -48,7 +48,7 @@ def test_question_finds_its_article_first(warta, question, article, must_hold):
 
 
 def test_both_languages_are_covered():
-    from rag.language import detect_language
+    from rag.ingest.language import detect_language
 
     langs = [detect_language(question) for question, _, _ in CASES]
     assert langs.count("id") >= 5 and langs.count("en") >= 5

@@ -13,13 +13,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from rag.chat_format import chat_message
+from rag.web.chat_format import chat_message
 from rag.config import Settings, settings_from_env
 from rag.errors import ConfigError
-from rag.generation import CANARY, OutputGuard, load_generator, strip_links, system_prompt
+from rag.answer.generation import CANARY, OutputGuard, load_generator, strip_links, system_prompt
 from rag.messages import say
 from rag.pipeline import Warta
-from rag.verify import verify
+from rag.answer.verify import verify
 from tests.conftest import CORPUS
 from tests.test_answers import CASES
 
@@ -137,7 +137,7 @@ def test_verifier_keeps_supported_sentences_and_drops_unsupported_ones_with_link
                                                                                    dropped):
     hits = seed_warta.retriever.retrieve("Siapa Direktur Hebei MPA?", 3, "lexical")
     assert "Fengshan Wang" in hits[0].passage.text
-    checked = verify(answer, hits, "id", seed_warta.term_weights)
+    checked = verify(answer, hits, "id", seed_warta.term_weights, seed_warta.evidence)
     assert (checked.text, checked.verified, checked.dropped) == (text, verified, dropped)
 
 
@@ -340,7 +340,7 @@ def test_off_corpus_question_abstains_before_the_model_is_asked(hostile_warta, q
 def test_unsupported_generated_sentences_lose_their_citations(seed_warta):
     hits = seed_warta.retriever.retrieve("Siapa Direktur Hebei MPA?", 3, "lexical")
     checked = verify("Argentina memenangkan Piala Dunia 2022 [1]. Lionel Messi mencetak dua gol [2].", hits, "id",
-                     seed_warta.term_weights)
+                     seed_warta.term_weights, seed_warta.evidence)
     assert checked.citations == [] and checked.verified == 0 and "[" not in checked.text
     assert checked.text.count("(belum terverifikasi)") == 2
 

@@ -90,7 +90,7 @@ def test_full_queue_says_busy_at_once_in_both_languages_then_answers_again(setti
 
     from app import WartaChatUI
     from rag.pipeline import Warta
-    from rag.service import PipelineService
+    from rag.web.service import PipelineService
 
     gated = {}
 

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from rag.embedding import load_embedder, prompt_prefixes
+from rag.search.embedding import load_embedder, prompt_prefixes
 from rag.errors import ModelUnavailable
 from rag.models import resolve_model
-from rag.pipeline import open_embedder
+from rag.models import open_embedder
 
 
 def test_missing_hub_model_is_reported_from_the_cache_lookup():

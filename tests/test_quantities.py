@@ -1,12 +1,12 @@
-"""rag.quantities: the same quantity in Indonesian or English compares equal; different ones conflict."""
+"""rag.evidence.quantities: the same quantity in Indonesian or English compares equal; different ones conflict."""
 import doctest
 import subprocess
 import sys
 
 import pytest
 
-import rag.quantities
-from rag.quantities import Quantity, conflicts, extract_quantities, same_quantity, unmatched
+import rag.evidence.quantities
+from rag.evidence.quantities import Quantity, conflicts, extract_quantities, same_quantity, unmatched
 from tests.conftest import ROOT
 
 
@@ -272,7 +272,7 @@ def test_spans_point_into_the_text():
 
 
 def test_doctest_and_light_import():
-    assert doctest.testmod(rag.quantities).failed == 0
-    code = "import sys, rag.quantities; print(sorted(m for m in ('torch', 'numpy', 'transformers') if m in sys.modules))"
+    assert doctest.testmod(rag.evidence.quantities).failed == 0
+    code = "import sys, rag.evidence.quantities; print(sorted(m for m in ('torch', 'numpy', 'transformers') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
-from rag.embedding import SentenceTransformerEmbedder
-from rag.onnx_encoder import CACHE_DIR, choose, corpus_samples, decide, export_key, read_record
+from rag.search.embedding import SentenceTransformerEmbedder
+from rag.search.onnx_encoder import CACHE_DIR, choose, corpus_samples, decide, export_key, read_record
 from rag.pipeline import Warta
-from rag.retrieval import Retriever
+from rag.search.retrieval import Retriever
 from rag.threads import available_cores, budget
 from tests.conftest import CORPUS, ROOT
 
@@ -210,7 +210,7 @@ def test_a_recorded_check_is_reused_without_torch(model_copy):
     result = _run(f"""
         import json, sys
         from pathlib import Path
-        from rag.embedding import load_embedder
+        from rag.search.embedding import load_embedder
         embedder = load_embedder({str(model_copy)!r}, encoder="onnx")
         vector = embedder.embed_batch(["Apa itu Biotown?"], "query")
         print(json.dumps({{"backend": embedder.backend, "torch": "torch" in sys.modules,
@@ -297,7 +297,7 @@ def test_auto_falls_back_to_torch_when_onnxruntime_is_missing(model_copy, tmp_pa
 def test_minilm_onnx_matches_torch_and_ranks_the_seed_corpus_identically(minilm, tmp_path):
     """The real MiniLM: ONNX vectors of every seed passage within cosine 0.999 of torch's, and the
     same rankings, for dense and hybrid search and for the whole pool of 50 dense candidates."""
-    from rag.chat_format import status_line
+    from rag.web.chat_format import status_line
 
     def open_with(encoder):
         return Warta.open(Settings(corpus_dir=CORPUS, index_dir=tmp_path / "index", embedding_model=str(minilm),

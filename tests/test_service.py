@@ -2,7 +2,7 @@
 import pytest
 
 from rag.errors import CorpusError, NotReady
-from rag.service import PipelineService
+from rag.web.service import PipelineService
 from tests.conftest import HeldOpener
 
 

@@ -182,7 +182,7 @@ def all_routes() -> list[tuple[str, str]]:
 
     from app import WartaChatUI
     from rag.config import Settings
-    from rag.service import PipelineService
+    from rag.web.service import PipelineService
 
     demo = WartaChatUI(PipelineService(Settings())).create_app()
     demo.queue(api_open=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rag.corpus import load_corpus
+from rag.ingest.corpus import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,9 +117,9 @@ def build_tiny_parrot_lm(target: Path, answer: str, corpus_dir: Path = ROOT / "c
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
-    from rag.chunking import chunk_corpus
-    from rag.generation import load_generator
-    from rag.retrieval import Hit
+    from rag.ingest.chunking import chunk_corpus
+    from rag.answer.generation import load_generator
+    from rag.search.retrieval import Hit
 
     documents = load_corpus(corpus_dir).documents
     tokenizer = Tokenizer(models.BPE())

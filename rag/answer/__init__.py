@@ -1,0 +1,1 @@
+"""question + passages -> Answer: extractive and generated answers, citation checks."""

@@ -1,0 +1,1 @@
+"""what a passage says, sentence by sentence: the records answers and checks read."""

@@ -1,0 +1,1 @@
+"""claim + passages -> Verdict."""

@@ -1,0 +1,32 @@
+"""claim -> Verdict: retrieval, the structured comparison, the NLI model when loaded, the verdict."""
+from __future__ import annotations
+
+import time
+
+from rag.ingest.language import detect_language
+
+
+def check_claim(warta, claim: str, k: int | None = None, mode: str | None = None):
+    """Whether the corpus supports the claim, contradicts it, or does not say (rag.factcheck.compare)."""
+    from rag.factcheck.compare import citations, compare, judge
+    from rag.factcheck.verdict import Verdict, explain
+
+    started = time.perf_counter()
+    claim, notices = warta.prepare_question(claim, what="claim")
+    lang = detect_language(claim)
+    timings: dict = {}
+    # Wider than for answers: the sentence that contradicts a claim may rank below ones that
+    # merely share its words.
+    hits = warta.retriever.retrieve(claim, max(k or warta.settings.top_k, 8), mode or warta.settings.retrieval_mode, timings)
+    comparisons = compare(claim, hits, warta.term_weights, warta.evidence)
+    t = time.perf_counter()
+    nli = warta.nli.scores([c.text for c in comparisons], claim) if warta.nli else None
+    if nli is not None:
+        timings["nli"] = round((time.perf_counter() - t) * 1000, 3)
+    judgement = judge(comparisons, nli)
+    explanation, differences = explain(judgement, lang)
+    timings["total"] = round((time.perf_counter() - started) * 1000, 3)
+    mode_info = {**warta.mode(mode), "nli": warta.nli.model_id if warta.nli else None, "nli_reason": warta.nli_reason}
+    return Verdict(claim, lang, judgement.verdict, judgement.confidence, explanation,
+                   citations(judgement) if judgement.reason not in ("off_topic", "unconfirmed") else [],
+                   differences, judgement.reason, nli, mode_info, timings, notices)

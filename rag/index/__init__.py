@@ -1,0 +1,1 @@
+"""building, verifying and publishing the on-disk index."""

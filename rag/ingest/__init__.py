@@ -1,0 +1,1 @@
+"""files -> Document -> Passage: reading the corpus, metadata, chunks, language, sentences."""

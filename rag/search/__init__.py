@@ -1,0 +1,1 @@
+"""question -> ranked passages: text analysis, BM25, embeddings, dense index, fusion."""

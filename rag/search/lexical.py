@@ -1,0 +1,57 @@
+"""BM25 over passages (bm25s: sparse scores precomputed at index time, saved as plain .npy/.json)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from rag.search.analysis import passage_terms, query_term_sets
+from rag.ingest.chunking import Passage
+
+
+class LexicalIndex:
+    def __init__(self, bm25, stemmer: str = "snowball") -> None:
+        self._bm25 = bm25
+        self.stemmer = stemmer  # queries must be analysed as the passages were
+
+    @classmethod
+    def build(cls, passages: list[Passage], stemmer: str = "snowball", show_progress: bool = False) -> "LexicalIndex":
+        import bm25s
+
+        bm25 = bm25s.BM25()  # Lucene's BM25 variant, k1=1.5, b=0.75
+        bm25.index([passage_terms(p.text, p.lang, stemmer) for p in passages], show_progress=show_progress)
+        return cls(bm25, stemmer)
+
+    def save(self, directory: Path) -> None:
+        self._bm25.save(str(directory), show_progress=False)
+
+    @classmethod
+    def load(cls, directory: Path, stemmer: str = "snowball") -> "LexicalIndex":
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(directory), show_progress=False), stemmer)
+
+    @property
+    def size(self) -> int:
+        return int(self._bm25.scores["num_docs"])
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage. Each question word counts once: its stems in both
+        languages are alternatives, and the better-scoring one counts."""
+        total = np.zeros(self.size, dtype=np.float32)
+        for terms in dict.fromkeys(frozenset(t) for t in query_term_sets(query, self.stemmer)):
+            ids = self._bm25.get_tokens_ids(sorted(terms))
+            if ids:
+                total += np.max([self._bm25.get_scores_from_ids([i]) for i in ids], axis=0)
+        return total
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(passage number, BM25 score), best first; passages sharing no term are left out."""
+        scores = self.scores(query)
+        if not scores.any():
+            return []
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        # Ties broken by passage order so results are the same on every run.
+        top = sorted(top, key=lambda i: (-scores[i], i))
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
