@@ -9,9 +9,10 @@ Candidates:
 * `stop-words`: the `stop-words` package's lists;
 * `stop-words+sklearn`: its Indonesian list with scikit-learn's English one (Glasgow IR group);
 each without the words that say how many or when ("dua", "tahun", "year"), which questions ask
-about and answers hold (rag.search.stopwords.COUNTING). The best one is measured again with the
-glossary's query translations off. Chosen on the train splits, reported on
-validation; the product keeps the choice in rag/search/stopwords.py.
+about and answers hold (rag.search.stopwords.COUNTING). The best one by train mean is measured
+again with the glossary's query translations off. Warta uses the best maintained list (the
+hand-grown one is kept here only to compare). Chosen on the train splits, reported on
+validation.
 """
 from __future__ import annotations
 
