@@ -491,12 +491,11 @@ def bench_evidence(quiet: bool) -> dict:
 
     settings = settings_from_env()
     corpus = load_corpus(settings.corpus_dir)
-    documents = {d.doc_id: d for d in corpus.documents}
     passages = chunk_corpus(corpus.documents, settings.chunk_size, settings.chunk_overlap)
     sample = [passages[i % len(passages)] for i in range(EVIDENCE_SAMPLE)]
     started = time.perf_counter()
     sentences = [s for p in _progress(sample, "evidence records", quiet)
-                 for s in passage_records(p, documents[p.doc_id]).sentences]
+                 for s in passage_records(p).sentences]
     per_passage_ms = (time.perf_counter() - started) * 1000 / len(sample)
     per_passage_sentences = len(sentences) / len(sample)
     out = {"passages": EVIDENCE_SIZE, "sample": len(sample), "records_ms_per_passage": _r(per_passage_ms, 3),

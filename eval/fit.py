@@ -254,9 +254,8 @@ def main(argv: list[str] | None = None) -> int:
                  for q, c in OFF_TOPIC.items()}
     data |= off_topic
     off_train = [name for name in off_topic if name.split(" ")[0] in TRAIN]
-    off_valid = [name for name in off_topic if name.split(" ")[0] in VALID]
 
-    sentence, abstain, thresholds, report = {}, {}, {}, []
+    sentence, abstain, thresholds = {}, {}, {}
     follow_rows, threshold_rows, fit_rows = [], [], []
     chosen_follow, chosen_C = {}, {}
     for variant in VARIANTS:

@@ -11,6 +11,7 @@ import threading
 import time
 from functools import cached_property, lru_cache
 
+from rag.answer.record import Answer
 from rag.config import Settings
 from rag.index.ensure import Report, ensure_index
 from rag.index.store import IndexStore, LoadedIndex

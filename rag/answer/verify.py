@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.search import stopwords
 from rag.search.analysis import normalise_number
 from rag.search.glossary import translations
 from rag.answer.record import Citation, cite

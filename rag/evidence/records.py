@@ -54,7 +54,6 @@ class SentenceRecord:
 class PassageRecords:
     sentences: tuple[SentenceRecord, ...]
     terms: frozenset        # the passage's terms
-    title_terms: frozenset  # its document's title, which often names what the passage is about
 
 
 def is_heading(text: str) -> bool:
@@ -62,13 +61,15 @@ def is_heading(text: str) -> bool:
 
 
 def refers_back(text: str) -> bool:
-    """>>> refers_back("Kamp itu dibebaskan pada 1945."), refers_back("It opened in 2020."), refers_back("Biotown dibangun.")
+    """Whether a sentence is about what an earlier one named.
+
+    >>> refers_back("Kamp itu dibebaskan pada 1945."), refers_back("It opened in 2020."), refers_back("Jembatan dibangun.")
     (True, True, False)
     """
     return bool(_PRONOUN_START.match(text) or _DEMONSTRATIVE.match(text))
 
 
-def passage_records(passage, document) -> PassageRecords:
+def passage_records(passage) -> PassageRecords:
     lang = passage.lang
     sentences = []
     for i, s in enumerate(split_sentences(passage.text, offset=passage.start)):
@@ -78,7 +79,7 @@ def passage_records(passage, document) -> PassageRecords:
                                         is_heading(s.text), refers_back(s.text)))
     sentences = tuple(sentences)
     terms = frozenset().union(*(s.terms for s in sentences)) if sentences else frozenset()
-    return PassageRecords(sentences, terms, frozenset(passage_terms(document.title or "", document.lang)))
+    return PassageRecords(sentences, terms)
 
 
 class Evidence:
@@ -101,16 +102,12 @@ class Evidence:
             if found is not None:
                 self._records.move_to_end(key)
                 return found
-        made = passage_records(hit.passage, hit.document)
+        made = passage_records(hit.passage)
         with self._lock:
             self._records[key] = made
             while len(self._records) > self._capacity:
                 self._records.popitem(last=False)
         return made
-
-    @property
-    def has_model(self) -> bool:
-        return self._embedder() is not None
 
     def question_vector(self, question: str) -> np.ndarray | None:
         """The question's unit vector (as a query), or None without a model. The retriever
