@@ -153,9 +153,11 @@ def test_dates_in_both_languages(text, key):
     assert only(text, "date").low == key
 
 
-def test_dates_carry_their_year():
-    found = extract_quantities("Rabu (2/1/2026)")
-    assert [(q.kind, q.low) for q in found] == [("date", 102), ("year", 2026)]
+def test_dates_carry_their_year_and_weekday():
+    found = extract_quantities("Jumat (2/1/2026)")
+    assert [(q.kind, q.low) for q in found] == [("weekday", 5), ("date", 102), ("year", 2026)]
+    assert conflicting("Friday, 6 November 2025", "Kamis 6 November 2025") == [("Friday", "Kamis")]
+    assert conflicting("Thursday, 6 November 2025", "Kamis 6 November 2025") == []
     assert same_quantity(only("11 November 2025", "date"), only("November 11, 2025", "date"))
     assert same_quantity(only("11 November 2025", "year"), only("pada 2025"))
 
@@ -181,7 +183,8 @@ def test_number_words(id_word, en_word, value):
     assert only(f"{id_word} pabrik").low == only(f"{en_word} plants").low == value
 
 
-@pytest.mark.parametrize("a,b", [("twice", "dua kali lipat"), ("double", "2"), ("fourfold", "empat kali lipat"),
+@pytest.mark.parametrize("a,b", [("twice", "dua kali lipat"), ("doubled", "2x lipat"), ("fourfold", "empat kali lipat"),
+                                 ("quadrupled", "four-fold"), ("tripled", "3 kali lipat"), ("halved", "separuh"),
                                  ("threefold", "tiga kali lipat"), ("tiga dekade", "three decades")])
 def test_multipliers_and_decades(a, b):
     assert same(a, b)
@@ -200,11 +203,67 @@ def test_word_counts_conflict_across_languages_whatever_the_unit():
     assert conflicting("lima sesi", "700 pasien") == []
 
 
-@pytest.mark.parametrize("text", ["belasan orang", "puluhan pasien", "pabrik pertama", "the first plant",
-                                  "tahap kedua", "salah satu pabrik", "one of the plants", "dua puluh orang",
+@pytest.mark.parametrize("text", ["belasan orang", "puluhan pasien",
+                                  "tahap kedua", "kedua perusahaan", "salah satu pabrik", "one of the plants", "dua puluh orang",
                                   "seseorang", "anyone"])
 def test_not_quantities(text):
     assert extract_quantities(text) == []
+
+
+@pytest.mark.parametrize("claim,evidence", [("tripled", "surged fourfold"), ("doubled", "empat kali lipat"),
+                                            ("dua kali lipat", "fourfold")])
+def test_multipliers_conflict_with_multipliers_only(claim, evidence):
+    assert only(claim).kind == only(evidence, "multiplier").kind == "multiplier"
+    assert len(conflicting(claim, evidence)) == 1
+    assert conflicting("tripled", "three plants") == []
+
+
+def test_half_of_a_year_is_a_period_not_a_multiplier():
+    assert [q.kind for q in extract_quantities("in the first half of 2025")] == ["ordinal", "year"]
+
+
+@pytest.mark.parametrize("text,value", [("its first export market", 1), ("its 12th international market", 12),
+                                        ("pasar ekspor pertama", 1), ("pasar ke-12", 12), ("pabrik ketiga", 3)])
+def test_ordinals(text, value):
+    assert (only(text).kind, only(text).low) == ("ordinal", value)
+
+
+def test_ordinals_conflict_on_the_same_counted_thing():
+    assert conflicting("China was its first export market", "China, its 12th international market") == [
+        ("first", "12th")]
+    assert conflicting("its first container", "its 12th international market") == []
+
+
+@pytest.mark.parametrize("text,value", [("1e308 units", 1e308), ("9.3e6 units", 9.3e6), ("-9.3 million units", -9.3e6),
+                                        ("-5 %", -5), ("minus: −3 units", -3)])
+def test_signs_and_scientific_notation_are_read_as_written(text, value):
+    assert only(text).low == pytest.approx(value)
+
+
+def test_absurd_and_signed_figures_are_not_the_real_one():
+    assert not same("1e308 units", "9.3 million units")
+    assert not same("-9.3 million units", "9.3 million units")
+    assert same("9.3e6 units", "9.3 million units")
+    assert only("1e400 units").low == float("inf")
+    assert extract_quantities("pandemi COVID-19 dan periode 2025-2029")[0].low == 2025
+
+
+@pytest.mark.parametrize("text", ["2025-12-04", "04/12/2025", "4/12/2025", "4.12.2025", "Kamis (4/12/2025)",
+                                  "4 Desember 2025", "December 4, 2025", "Dec 4th, 2025", "4 Des 2025"])
+def test_every_common_date_form(text):
+    dates = [q for q in extract_quantities(text) if q.kind in ("date", "year")]
+    assert [(q.kind, q.low) for q in dates] == [("date", 1204), ("year", 2025)]
+
+
+def test_an_impossible_day_is_a_wrong_date_not_a_name():
+    assert conflicting("31 February 2025", "4 December 2025") == [("31 February 2025", "4 December 2025")]
+
+
+def test_in_role_gates_rivals():
+    claim, evidence = extract_quantities("prices fell -5 %"), extract_quantities("growth of 8%")
+    assert conflicting("prices fell -5 %", "growth of 8%") == [("-5 %", "8%")]
+    assert conflicts(claim, evidence, in_role=lambda a, b: False) == []
+    assert [q.text for q in unmatched(claim, evidence)] == ["-5 %"]
 
 
 # --- identifiers, comparison words, units -------------------------------------------------------
@@ -216,8 +275,19 @@ def test_identifiers_are_skipped():
     assert unmatched(extract_quantities("Galaxy Ultra 2"), extract_quantities("Galaxy Ultra 2")) == []
 
 
-def test_comparison_words_are_ignored():
+def test_comparison_words_are_read_with_the_figure():
     assert same("lebih dari 40 juta pasien", "more than 40 million patients")
+    assert only("lebih dari 40 juta pasien").bound == "more"
+    assert only("lebih dari 40 juta pasien").shown == "lebih dari 40 juta pasien"
+    assert not same("kurang dari 40 juta pasien", "lebih dari 40 juta pasien")
+    assert conflicting("kurang dari 40 juta pasien", "lebih dari 40 juta pasien") == [
+        ("kurang dari 40 juta pasien", "lebih dari 40 juta pasien")]
+    # a bound the evidence bears out is no conflict; the unbounded figure meets a bounded one
+    assert conflicting("more than 30 million patients", "lebih dari 40 juta pasien") == []
+    assert conflicting("about 9 million units", "9.3 million units") == []
+    assert conflicting("40 juta pasien", "more than 40 million patients") == []
+    assert conflicting("at least 50 million patients", "more than 40 million patients") == [
+        ("at least 50 million patients", "more than 40 million patients")]
     assert only("lebih dari 40 juta pasien").unit == "pasien"
     assert only("more than 40 million patients").unit == "patient"
     assert same("nearly 700,000", "hampir 700.000")

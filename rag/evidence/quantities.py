@@ -29,85 +29,163 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from rag.numbers import parse_number
 from rag.search import stopwords
 
 
 @dataclass(frozen=True)
 class Quantity:
-    kind: str           # "number", "percent", "money", "year" or "date"
+    kind: str           # one of KINDS
     low: float          # the value; a date is month*100+day (11 November -> 1111)
     high: float         # == low unless a range
     unit: str | None    # next word for numbers (casefolded, plural "s" stripped), currency for money
-    start: int
+    start: int          # the span read, comparison words included ("lebih dari 40 juta")
     end: int
     text: str
-    # Numbers: up to two words after them saying what is counted ("sesi presentasi"), to tell
-    # "lima sesi" from "five decades" and match "three presentation sessions".
+    # Numbers, ordinals: up to two words after them saying what is counted ("sesi presentasi"), to
+    # tell "lima sesi" from "five decades" and match "three presentation sessions".
     counted: tuple[str, ...] = ()
+    bound: str | None = None  # "more", "less", "nearly", "about", "at_least", "at_most" (see BOUNDS)
+    phrase: str = ""    # what an explanation quotes: the span and what it counts ("three presentation sessions")
+
+    @property
+    def shown(self) -> str:
+        return (self.phrase or self.text).rstrip(".,")
 
 
-_ID_MONTHS = "januari februari maret april mei juni juli agustus september oktober november desember"
-_EN_MONTHS = "january february march april may june july august september october november december"
-_EN_SHORT = dict(jan=1, feb=2, mar=3, apr=4, jun=6, jul=7, aug=8, sep=9, sept=9, oct=10, nov=11, dec=12)
-_MONTHS = {name: i for names in (_ID_MONTHS, _EN_MONTHS) for i, name in enumerate(names.split(), 1)}
-_MONTHS |= _EN_SHORT | dict(agu=8, agt=8, okt=10, des=12)
-_EN = set(_EN_MONTHS.split()) | set(_EN_SHORT)
+KINDS = ("number", "percent", "money", "year", "date", "weekday", "multiplier", "ordinal")
+
+# Month names of both languages from CLDR (Babel), wide and abbreviated, Title case: "may", "mar"
+# and "sun" are words too, so lower-case month words are not read.
+@lru_cache(maxsize=1)
+def _months() -> dict[str, int]:
+    from babel.dates import get_month_names
+
+    names: dict[str, int] = {}
+    for locale in ("id", "en"):
+        for width in ("wide", "abbreviated"):
+            for number, name in get_month_names(width, locale=locale).items():
+                name = name.rstrip(".").casefold()
+                if len(name) >= 3:
+                    names[name] = number
+    names |= {"sept": 9, "agt": 8, "peb": 2, "nop": 11}  # common news abbreviations CLDR lacks
+    return names
 
 
-def _names(names) -> str:
-    # Longest first so "Juni" is not read as "Jun"; Title case because "may"/"mar" are words too.
-    return "|".join(sorted((n.title() for n in names), key=len, reverse=True))
+@lru_cache(maxsize=1)
+def _english_months() -> frozenset:
+    from babel.dates import get_month_names
+
+    return frozenset(n.rstrip(".").casefold() for w in ("wide", "abbreviated")
+                     for n in get_month_names(w, locale="en").values()) | {"sept"}
 
 
-_NUM = r"\d+(?:[.,]\d+)*"
+@lru_cache(maxsize=1)
+def _weekdays() -> tuple[dict[str, int], re.Pattern]:
+    """Weekday names of both languages (CLDR via Babel), Monday = 1, and a pattern for one that
+    opens a date ("Jumat (2/1/2026)", "Wednesday, September 11", "Kamis 6 November")."""
+    from babel.dates import get_day_names
+
+    names = {}
+    for locale in ("id", "en"):
+        for width in ("wide", "abbreviated"):
+            for number, name in get_day_names(width, locale=locale).items():
+                if len(name.rstrip(".")) >= 3:
+                    names[name.rstrip(".").casefold()] = number + 1  # Babel counts from Monday = 0
+    return names, re.compile(rf"(?<!\w)(?P<w>{_alternatives(names)})\.?[ \t]*[,(]?[ \t]*$")
+
+
+def _alternatives(names) -> str:
+    # Longest first so "Juni" is not read as "Jun".
+    return "|".join(sorted((re.escape(n.title()) for n in names), key=len, reverse=True))
+
+
+_NUM = r"\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?"
+_SIGNED = rf"(?:[-−](?=\d))?{_NUM}"
 _ORD = r"(?:st|nd|rd|th)?"
-_YEAR = r"(?:,?\s+(?P<y>\d{4})(?!\w))?"
-_DATES = [re.compile(r"\((?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})\)"),  # Indonesian (2/1/2026)
-          re.compile(rf"(?<![\w.,])(?P<d>\d{{1,2}}){_ORD}\s+(?P<m>{_names(_MONTHS)})\b\.?{_YEAR}"),
-          re.compile(rf"\b(?P<m>{_names(_EN)})\b\.?\s+(?P<d>\d{{1,2}}){_ORD}(?![\w]|[.,]\d){_YEAR}")]
+
+
+@lru_cache(maxsize=1)
+def _date_patterns() -> list[re.Pattern]:
+    months, english = _alternatives(_months()), _alternatives(_english_months())
+    year = r"(?:,?\s+(?P<y>\d{4})(?!\w))?"
+    return [re.compile(r"(?<![\w./-])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\w-])"),  # ISO 2025-12-04
+            # d/m/y as Indonesian (and British) news writes it: "(2/1/2026)", "04/12/2025", "4.12.2025"
+            re.compile(r"(?<![\w./-])(?P<d>\d{1,2})(?P<sep>[/.-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})(?![\w/-])"),
+            re.compile(rf"(?<![\w.,])(?P<d>\d{{1,2}}){_ORD}\s+(?P<m>{months})\b\.?{year}"),
+            re.compile(rf"\b(?P<m>{english})\b\.?\s+(?P<d>\d{{1,2}}){_ORD}(?![\w]|[.,]\d){year}")]
+
 
 _SCALES = dict(ribu=1e3, rb=1e3, thousand=1e3, k=1e3, juta=1e6, jt=1e6, million=1e6, m=1e6,
                miliar=1e9, milyar=1e9, billion=1e9, bn=1e9, triliun=1e12, trillion=1e12, tn=1e12, t=1e12)
 # Single letters (m, k, t) are scales only right after a currency: "5 m" is five metres.
 _WORD_SCALE = "|".join(s for s in _SCALES if len(s) > 1)
 _MONEY_SCALE = "|".join(_SCALES)
-_SCALED = rf"(?P<num>{_NUM})(?:\s*(?P<scale>{{}})(?!\w)|(?!\w))"
+_SCALED = rf"(?P<num>{_SIGNED})(?:\s*(?P<scale>{{}})(?!\w)|(?!\w))"
 _MONEY = [re.compile(r"(?<!\w)(?P<cur>Rp\.?|IDR|US\$|USD|CNY|RMB|EUR|SGD|S\$|GBP|JPY|\$|€|£)\s*"
                      + _SCALED.format(_MONEY_SCALE), re.I),
-          re.compile(rf"(?<![\w.,])(?P<num>{_NUM})(?:\s*(?P<scale>{_WORD_SCALE})(?!\w))?\s+(?P<cur>rupiah|"
+          re.compile(rf"(?<![\w.,])(?P<num>{_SIGNED})(?:\s*(?P<scale>{_WORD_SCALE})(?!\w))?\s+(?P<cur>rupiah|"
                      r"dolar(?:\s+AS)?|(?:US\s+)?dollars?|yuan|renminbi|euros?|USD|IDR|CNY|RMB|EUR)(?!\w)", re.I)]
 _CURRENCIES = {"rp": "IDR", "rupiah": "IDR", "us$": "USD", "$": "USD", "us": "USD", "dolar": "USD",
                "dollar": "USD", "yuan": "CNY", "renminbi": "CNY", "rmb": "CNY", "€": "EUR", "euro": "EUR",
                "s$": "SGD", "£": "GBP"}
-_PERCENT = re.compile(rf"(?<![\w.,])(?P<num>{_NUM})(?:\s*%?\s*(?:-|–|—|to|hingga|sampai|s\.?d\.?|s/d)\s*"
+_COUNTS = dict(satu=1, dua=2, tiga=3, empat=4, lima=5, enam=6, tujuh=7, delapan=8, sembilan=9, sepuluh=10,
+               one=1, two=2, three=3, four=4, five=5, six=6, seven=7, eight=8, nine=9, ten=10)
+_PERCENT = re.compile(rf"(?<![\w.,])(?P<num>{_SIGNED}|(?:{'|'.join(_COUNTS)})(?=\s+(?:percent|persen)\b))(?:\s*%?\s*(?:-|–|—|to|hingga|sampai|s\.?d\.?|s/d)\s*"
                       rf"(?P<num2>{_NUM}))?\s*(?:%|persen\b|percent\b|per\s+cent\b)", re.I)
 _PLAIN = re.compile(r"(?<![\w.,])" + _SCALED.format(_WORD_SCALE), re.I)
 _IDENTIFIER = re.compile(r"(?:^|[^\w])[A-Z]{2,}[ -]?$")  # "ISO 14001", "COVID-19"
 
-_COUNTS = dict(satu=1, dua=2, tiga=3, empat=4, lima=5, enam=6, tujuh=7, delapan=8, sembilan=9, sepuluh=10,
-               one=1, two=2, three=3, four=4, five=5, six=6, seven=7, eight=8, nine=9, ten=10)
-_TIMES = dict(twice=2, double=2, twofold=2, threefold=3, fourfold=4, fivefold=5, tenfold=10)
-_WORD_VALUES = _COUNTS | _TIMES
-_WORD = re.compile(rf"(?<![\w-])(?P<word>{'|'.join(_WORD_VALUES)})(?:\s+(?P<scale>{_WORD_SCALE})(?!\w))?"
+_WORD = re.compile(rf"(?<![\w-])(?P<word>{'|'.join(_COUNTS)})(?:\s+(?P<scale>{_WORD_SCALE})(?!\w))?"
                    r"(?P<times>\s+kali\s+lipat)?(?![\w-])", re.I)
 _COMPOUND = re.compile(r"\s+(?:puluh|belas|ratus|hundred)\b", re.I)  # "dua puluh" is 20, not 2
 # "salah satu" / "one of" single a thing out; they do not count it.
 _ONE_OF, _SALAH = re.compile(r"\s+of\b", re.I), re.compile(r"salah\s+$", re.I)
 
+# How many times: "surged fourfold", "tripled", "dua kali lipat", "3x lipat", "10-fold", "halved".
+_TIMES = {"twice": 2, "double": 2, "doubled": 2, "doubles": 2, "doubling": 2, "triple": 3, "tripled": 3,
+          "triples": 3, "tripling": 3, "quadruple": 4, "quadrupled": 4, "quadruples": 4, "quadrupling": 4,
+          "quintupled": 5, "half": 0.5, "halved": 0.5, "halving": 0.5, "setengah": 0.5, "separuh": 0.5}
+_FOLD = dict(two=2, three=3, four=4, five=5, six=6, seven=7, eight=8, nine=9, ten=10, hundred=100)
+_MULTIPLIER = re.compile(rf"(?<![\w-])(?:(?P<word>{'|'.join(_TIMES)})|(?P<fold>{'|'.join(_FOLD)})-?fold|"
+                         rf"(?P<n>\d+(?:[.,]\d+)?)(?:-fold|\s*(?:x|kali)\s+lipat))(?![\w-])", re.I)
+_HALF_OF_YEAR = re.compile(r"(?:first|second|1st|2nd)\s+$", re.I)  # "the first half of 2025" is a period
+
+# Ordinals: "first", "12th", "pertama", "ke-12", "ketiga". Not "kedua": it is also "both".
+_ORDINAL_WORDS = dict(first=1, second=2, third=3, fourth=4, fifth=5, sixth=6, seventh=7, eighth=8, ninth=9,
+                      tenth=10, pertama=1, ketiga=3, keempat=4, kelima=5, keenam=6, ketujuh=7, kedelapan=8,
+                      kesembilan=9, kesepuluh=10)
+_INDONESIAN_ORDINALS = frozenset(w for w in _ORDINAL_WORDS if w == "pertama" or w.startswith("ke"))
+_ORDINAL = re.compile(rf"(?<![\w-])(?:(?P<word>{'|'.join(_ORDINAL_WORDS)})|(?P<n>\d+)(?:st|nd|rd|th)|"
+                      r"ke-?(?P<ke>\d+))(?![\w-])", re.I)
+
+# Words before a figure that bound it. Longest first, so "tidak kurang dari" is not "kurang dari".
+BOUNDS = {"more": "more than|greater than|over|above|exceeds|exceeded|exceeding|in excess of|lebih dari|"
+                  "lebih daripada|di atas|melebihi|melampaui",
+          "less": "less than|fewer than|under|below|kurang dari|di bawah|tidak sampai|tak sampai",
+          # "nearly 70" falls short of 70: it is not "more than 70"
+          "nearly": "nearly|almost|close to|hampir|nyaris|mendekati",
+          "about": "about|around|approximately|roughly|some|sekitar|kurang lebih|kira-kira|lebih kurang|sekira",
+          "at_least": "at least|no fewer than|no less than|sedikitnya|setidaknya|minimal|paling sedikit|"
+                      "tidak kurang dari|tak kurang dari",
+          "at_most": "at most|up to|no more than|paling banyak|maksimal|tidak lebih dari|tak lebih dari|hingga|"
+                     "sampai"}
+_BOUND_OF = {phrase: name for name, phrases in BOUNDS.items() for phrase in phrases.split("|")}
+_BOUND = re.compile(rf"(?<!\w)(?P<bound>{'|'.join(sorted(_BOUND_OF, key=len, reverse=True))})\s+$", re.I)
+_BOUNDED = ("number", "percent", "money")
+
 _UNIT = re.compile(r"[^\S\n]+([^\W\d_]+)(?!\w)")
+_COUNTED_BEFORE = re.compile(r"(?P<words>(?:[^\W\d_]+[ \t]+){1,2})$")
 # A function word after a number says nothing about what is counted ("700.000 in 2024"): the
 # stop words BM25 drops (so what is counted always has terms to compare), and a few more.
 _NOT_UNITS = stopwords.ALL | {"lebih", "per", "since", "untuk"}
 
 
 def _number(written: str) -> float:
-    if "." in written and "," in written:  # "1.234,5" / "1,234.5": the last mark is the decimal one
-        cut = max(written.rfind("."), written.rfind(","))
-        return float(re.sub(r"[.,]", "", written[:cut]) + "." + written[cut + 1:])
-    if len(re.findall(r"[.,]", written)) > 1 or re.fullmatch(r"[1-9]\d{0,2}[.,]\d{3}", written):
-        return float(re.sub(r"[.,]", "", written))  # both languages group thousands in news text
-    return float(written.replace(",", "."))
+    word = written.casefold()
+    return float(_COUNTS[word]) if word in _COUNTS else parse_number(written)
 
 
 def _scale(word: str | None, currency: str | None = None) -> float:
@@ -128,27 +206,35 @@ def _unit(text: str, end: int) -> tuple[str | None, int]:
     """The word after a number, as a crude stem, and where it ends (or None and `end`)."""
     m = _UNIT.match(text, end)
     word = m.group(1).casefold() if m else ""
-    if not word or word in _NOT_UNITS or word in _MONTHS:
+    if not word or word in _NOT_UNITS or word in _months():
         return None, end
     plural = len(word) > 3 and word.endswith("s") and not word.endswith("ss")
     return (word[:-1] if plural else word), m.end()
 
 
-def _counted(text: str, end: int) -> tuple[str, ...]:
-    """Up to two content words right after a number, casefolded; a function word ends them."""
+def _counted(text: str, end: int) -> tuple[tuple[str, ...], int]:
+    """Up to two content words right after a number, casefolded, and where they end; a function
+    word ends them."""
     words = []
     while len(words) < 2 and (m := _UNIT.match(text, end)):
         word = m.group(1).casefold()
-        if word in _NOT_UNITS or word in _MONTHS:
+        if word in _NOT_UNITS or word in _months():
             break
         words.append(word)
         end = m.end()
-    return tuple(words)
+    return tuple(words), end
+
+
+def _valid_date(day: int, month: int, year: str | None) -> bool:
+    """A day and month that can be read as a date at all. An impossible day of a real month
+    ("31 February 2025") is still a date, a wrong one, so it is compared as one."""
+    return 1 <= day <= 31 and 1 <= month <= 12
 
 
 def extract_quantities(text: str) -> list[Quantity]:
-    """Every quantity in `text`, in order. Dates, money and percentages are read before plain
-    numbers, so the "2025" of a date or the "10" of "Rp10 triliun" is not read twice."""
+    """Every quantity in `text`, in order. Dates, money, percentages and multipliers are read
+    before plain numbers, so the "2025" of a date or the "10" of "Rp10 triliun" is not read twice;
+    a comparison word before a number, percentage or amount is read with it."""
     found: list[Quantity] = []
     taken: list[tuple[int, int]] = []
 
@@ -156,18 +242,29 @@ def extract_quantities(text: str) -> list[Quantity]:
         return all(end <= s or start >= e for s, e in taken)
 
     def add(kind: str, low: float, high: float, unit: str | None, start: int, end: int,
-            counted: tuple[str, ...] = ()) -> None:
-        found.append(Quantity(kind, float(low), float(high), unit, start, end, text[start:end], counted))
+            counted: tuple[str, ...] = (), shown_end: int | None = None, shown_start: int | None = None) -> None:
+        bound = None
+        if kind in _BOUNDED and (m := _BOUND.search(text, max(0, start - 24), start)):
+            bound, start = _BOUND_OF[re.sub(r"\s+", " ", m["bound"].casefold())], m.start()
+        phrase = text[min(start, start if shown_start is None else shown_start):max(end, shown_end or end)]
+        found.append(Quantity(kind, float(low), float(high), unit, start, end, text[start:end], counted, bound, phrase))
         taken.append((start, end))
 
-    for pattern in _DATES:
+    for number, pattern in enumerate(_date_patterns()):
         for m in pattern.finditer(text):
             day = int(m["d"])
-            month = int(m["m"]) if m["m"].isdigit() else _MONTHS[m["m"].lower()]
-            if 1 <= day <= 31 and 1 <= month <= 12 and free(*m.span()):
-                add("date", month * 100 + day, month * 100 + day, None, *m.span())
-                if m["y"]:  # the year is checked on its own: 11 November 2024 is not 2025's
-                    add("year", int(m["y"]), int(m["y"]), None, *m.span("y"))
+            month = int(m["m"]) if m["m"].isdigit() else _months()[m["m"].rstrip(".").casefold()]
+            if not _valid_date(day, month, m["y"]) or not free(*m.span()):
+                continue
+            if number == 1 and m["sep"] == "." and not m["y"]:
+                continue
+            add("date", month * 100 + day, month * 100 + day, None, *m.span())
+            names, opens = _weekdays()
+            if weekday := opens.search(text, max(0, m.start() - 14), m.start()):
+                number = names[weekday["w"].casefold()]
+                found.append(Quantity("weekday", number, number, None, *weekday.span("w"), weekday["w"], phrase=weekday["w"]))
+            if m["y"]:  # the year is checked on its own: 11 November 2024 is not 2025's
+                found.append(Quantity("year", float(m["y"]), float(m["y"]), None, *m.span("y"), m["y"], phrase=m["y"]))
     for pattern in _MONEY:
         for m in pattern.finditer(text):
             if free(*m.span()):
@@ -177,6 +274,24 @@ def extract_quantities(text: str) -> list[Quantity]:
     for m in _PERCENT.finditer(text):
         if free(*m.span()):
             add("percent", _number(m["num"]), _number(m["num2"] or m["num"]), None, *m.span())
+    for m in _MULTIPLIER.finditer(text):
+        word = (m["word"] or "").casefold()
+        if not free(*m.span()) or (word == "half" and _HALF_OF_YEAR.search(text, max(0, m.start() - 8), m.start())):
+            continue
+        value = _TIMES[word] if word else _FOLD[m["fold"].casefold()] if m["fold"] else _number(m["n"])
+        add("multiplier", value, value, None, *m.span())
+    for m in _ORDINAL.finditer(text):
+        if free(*m.span()):
+            value = _ORDINAL_WORDS[m["word"].casefold()] if m["word"] else int(m["n"] or m["ke"])
+            counted, shown, start = (), m.end(), m.start()
+            indonesian = bool(m["ke"]) or (m["word"] or "").casefold() in _INDONESIAN_ORDINALS
+            if not indonesian:
+                counted, shown = _counted(text, m.end())
+            elif before := _COUNTED_BEFORE.search(text, max(0, start - 40), start):
+                # Indonesian puts the ordinal after what it counts: "pasar ekspor pertama (MiLab)"
+                counted = tuple(w.casefold() for w in before["words"].split() if w.casefold() not in _NOT_UNITS)[-2:]
+                start = before.start() if counted else start
+            add("ordinal", value, value, None, m.start(), m.end(), counted, shown, start)
     for m in _PLAIN.finditer(text):
         start, end = m.span()
         if not free(start, end):
@@ -185,9 +300,9 @@ def extract_quantities(text: str) -> list[Quantity]:
             add("year", int(m["num"]), int(m["num"]), None, start, end)
         elif not _IDENTIFIER.search(text[max(0, start - 12):start]):
             value = _number(m["num"]) * _scale(m["scale"])
-            counted = _counted(text, end)
+            counted, shown = _counted(text, end)
             unit, end = _unit(text, end)
-            add("number", value, value, unit, start, end, counted)
+            add("number", value, value, unit, start, end, counted, shown)
     for m in _WORD.finditer(text):
         start, end = m.span()
         word = m["word"].lower()
@@ -195,13 +310,13 @@ def extract_quantities(text: str) -> list[Quantity]:
                 or (word == "one" and _ONE_OF.match(text, end))
                 or (not m["scale"] and _COMPOUND.match(text, end))):
             continue
-        value = _WORD_VALUES[word] * _scale(m["scale"])
-        if word in _TIMES or m["times"]:
-            add("number", value, value, None, start, end)
+        value = _COUNTS[word] * _scale(m["scale"])
+        if m["times"]:
+            add("multiplier", value, value, None, start, end)
         else:
-            counted = _counted(text, end)
+            counted, shown = _counted(text, end)
             unit, end = _unit(text, end)
-            add("number", value, value, unit, start, end, counted)
+            add("number", value, value, unit, start, end, counted, shown)
     return sorted(found, key=lambda q: (q.start, q.kind))
 
 
@@ -210,8 +325,52 @@ def _close(x: float, y: float) -> bool:
 
 
 def same_quantity(a: Quantity, b: Quantity) -> bool:
-    """Same kind and value (both ends of a range), counting the same thing (see `_comparable`)."""
-    return _comparable(a, b) and _close(a.low, b.low) and _close(a.high, b.high)
+    """Same kind and value (both ends of a range), counting the same thing (see `_comparable`),
+    with bounds that do not point opposite ways ("lebih dari 40 juta" is not "kurang dari 40 juta")."""
+    return (_comparable(a, b) and _close(a.low, b.low) and _close(a.high, b.high)
+            and {_direction(a.bound), _direction(b.bound)} != {"+", "-"})
+
+
+def _direction(bound: str | None) -> str:
+    return {"more": "+", "at_least": "+", "less": "-", "at_most": "-", "nearly": "-"}.get(bound, "0")
+
+
+ABOUT = 0.1  # "about", "nearly", "sekitar": within 10 %
+
+
+def _interval(q: Quantity) -> tuple[float, float]:
+    """The values a quantity allows: "more than 40" is (40, inf), "about 40" is 36-44."""
+    low, high = q.low, q.high
+    if q.bound == "about":
+        low, high = low - abs(low) * ABOUT, high + abs(high) * ABOUT
+    elif q.bound == "nearly":
+        low = low - abs(low) * ABOUT
+    elif _direction(q.bound) == "+":
+        high = math.inf
+    elif _direction(q.bound) == "-":
+        low = -math.inf
+    return low, high
+
+
+def agrees(claimed: Quantity, found: Quantity) -> bool:
+    """Whether the evidence's quantity bears the claim's out: the same quantity, or one the claim's
+    bound allows ("more than 30 million" holds when the corpus says "more than 40 million";
+    "about 9 million" holds for 9.3 million).
+
+    >>> claim = extract_quantities("lebih dari 30 juta pasien")[0]
+    >>> agrees(claim, extract_quantities("more than 40 million patients")[0])
+    True
+    >>> agrees(extract_quantities("kurang dari 40 juta pasien")[0], extract_quantities("lebih dari 40 juta pasien")[0])
+    False
+    """
+    if same_quantity(claimed, found):
+        return True
+    # Only a lower bound or an approximation is borne out by another value: news writes "naik
+    # hingga 18%" for a rise of 18%, so "up to 18%" is not borne out by "up to 8%".
+    if not _comparable(claimed, found) or claimed.bound not in ("more", "at_least", "about"):
+        return False
+    (c_low, c_high), (f_low, f_high) = _interval(claimed), _interval(found)
+    return c_low <= f_low and f_high <= c_high
 
 
 def _same_word(x: str, y: str) -> bool:
@@ -231,26 +390,30 @@ def _comparable(a: Quantity, b: Quantity) -> bool:
         return False
     if a.kind == "money":
         return not (a.unit and b.unit and a.unit != b.unit)
-    if a.kind == "number" and a.counted and b.counted:
+    if a.kind in ("number", "ordinal") and a.counted and b.counted:
         return any(_same_word(x, y) for x in a.counted for y in b.counted)
     return True
 
 
 def unmatched(claim: list[Quantity], evidence: list[Quantity]) -> list[Quantity]:
-    """Claim quantities with no same_quantity match in evidence (conflicting or simply absent)."""
-    return [q for q in claim if not any(same_quantity(q, e) for e in evidence)]
+    """Claim quantities the evidence does not bear out (`agrees`): conflicting or simply absent."""
+    return [q for q in claim if not any(agrees(q, e) for e in evidence)]
 
 
-def conflicts(claim: list[Quantity], evidence: list[Quantity], role=None) -> list[tuple[Quantity, Quantity]]:
-    """(claim quantity, closest evidence quantity) for each claim quantity the evidence has none equal
-    to but has one it can be compared with (see `_comparable`). Empty when nothing conflicts.
+def conflicts(claim: list[Quantity], evidence: list[Quantity], role=None,
+              in_role=None) -> list[tuple[Quantity, Quantity]]:
+    """(claim quantity, closest evidence quantity) for each claim quantity the evidence does not
+    bear out but has one it can be compared with (see `_comparable`). Empty when nothing conflicts.
 
     `role(claim quantity, evidence quantity)`, when given, scores how alike their contexts are
     ("annual exports of 12 million" / "annual exports of 9.3 million"); the best-scoring rival wins.
+    `in_role(claim quantity, evidence quantity)`, when given, must hold for a rival at all: a figure
+    conflicts only with one that counts the same thing in the same role, so an extra figure the
+    corpus never gives is missing, not contradicted by some other figure.
     """
     out = []
     for q in unmatched(claim, evidence):
-        rivals = [e for e in evidence if _comparable(q, e)]
+        rivals = [e for e in evidence if _comparable(q, e) and (in_role is None or in_role(q, e))]
         if rivals:  # prefer the same role, then the same unit/currency, then the nearest value
             closest = min(rivals, key=lambda e: (-(role(q, e) if role else 0), e.unit != q.unit,
                                                  abs(e.low - q.low) + abs(e.high - q.high)))

@@ -29,7 +29,7 @@ def chunk_settings(settings: Settings) -> dict:
 def lexical_settings(settings: Settings) -> dict:
     """What the BM25 index depends on; a change (another stop-word list too) rebuilds it."""
     return {"library": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75, "stemmer": settings.stemmer,
-            "analysis": "NFKC casefold, id+en function words, numbers normalised, stemmed per language",
+            "analysis": "NFKC casefold, id+en function words, numbers read by rag.numbers, stemmed per language",
             "stop_words": stop_words_fingerprint()}
 
 

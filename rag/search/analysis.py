@@ -20,10 +20,10 @@ import unicodedata
 from functools import lru_cache
 
 from rag.search import stopwords
+from rag.numbers import number_token
 
 # A word, or a number with its separators ("700,000", "9.3", "30-40" gives 30 and 40).
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:\d+[^\W\d_]*)*", re.UNICODE)
-_THOUSANDS = re.compile(r"^\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*$")
 STEMMER_LANGUAGES = {"id": "indonesian", "en": "english"}
 
 
@@ -48,14 +48,9 @@ def _sastrawi():
 
 
 def normalise_number(token: str) -> str:
-    """One spelling per number: '700.000' and '700,000' -> '700000'; '9,3' and '9.3' -> '9.3'.
-
-    A single separator followed by exactly three digits is read as a thousands separator in both
-    languages, which is how news text writes unit counts and money.
-    """
-    if _THOUSANDS.match(token):
-        return token.replace(".", "").replace(",", "")
-    return token.replace(",", ".")
+    """One spelling per number, by the project's one number rule (rag.numbers): '700.000' and
+    '700,000' -> '700000'; '9,3' and '9.3' -> '9.3'; '1.234,5' -> '1234.5'."""
+    return number_token(token)
 
 
 def words(text: str) -> list[str]:
@@ -110,18 +105,22 @@ def passage_terms(text: str, lang: str, stemmer: str = "snowball") -> list[str]:
     return stem(words(text), lang, stemmer)
 
 
-def query_term_sets(text: str, stemmer: str = "snowball", translate: bool = False) -> list[set[str]]:
+def query_term_sets(text: str, stemmer: str = "snowball", translate: bool = False,
+                    spread: bool = False) -> list[set[str]]:
     """For each word of a question, the terms that stand for it in a passage of either language:
     its Indonesian and English stems; with `translate`, also the stems of its glossary translations
     (rag.search.glossary, which only the fact checker's comparisons use: on the public QA sets the
-    glossary did not help retrieval, `python -m eval.stoplists`).
+    glossary did not help retrieval, `python -m eval.stoplists`). A phrase's translation joins its
+    first word only, so each source word counts once; with `spread`, every word of the phrase
+    (a name "Korea Selatan" is found where "South Korea" stands).
     """
     tokens = words(text)
     sets = [set(pair) for pair in zip(stem(tokens, "id", stemmer), stem(tokens, "en", stemmer))]
     if translate:
         from rag.search.glossary import translations
 
-        for position, _, target, lang in translations(tokens):
-            # A phrase's translation joins its first word only: each source word still counts once.
-            sets[position] |= set(stem([w for w in target if w not in stopwords.ALL], lang, stemmer))
+        for position, size, target, lang in translations(tokens):
+            translated = set(stem([w for w in target if w not in stopwords.ALL], lang, stemmer))
+            for covered in range(position, position + (size if spread else 1)):
+                sets[covered] |= translated
     return sets
