@@ -151,6 +151,7 @@ def _print_verdict(result: dict) -> None:
     for c in result["evidence"]:
         print(f"[{c['n']}] {c['title']} — {c['source'] or 'no outlet named'}, {c['date'] or 'no date'} "
               f"({c['chunk_id']}, characters {c['start']}–{c['end']})\n    “{c['quote']}”")
+    print(f"\nsentences matched by {result['mode']['subject']}")
 
 
 def _check(args) -> int:

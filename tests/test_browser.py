@@ -125,12 +125,14 @@ def test_fact_checker_sees_a_contradiction_with_the_evidence_quoted(page, tmp_pa
     assert page.inner_text("#warta-evidence-1 mark.warta-diff") == "9.3 million units"
     save_screenshot(page, tmp_path, "fact-check.png")
 
-    # A claim carrying markup is shown as text; one the corpus never mentions cites nothing.
+    # A claim carrying markup is shown as text; one the corpus never mentions shows the closest
+    # passages under their own heading, never as evidence.
     page.fill("#warta-claim textarea", '<img src=x onerror="window.__pwned=1"> Kalbe Farma akan memproduksi vaksin HPV.')
     page.keyboard.press("Enter")
     page.wait_for_function("document.querySelector('#warta-verdict .warta-badge')?.innerText.startsWith('Tidak ada')")
     assert "<img src=x" in page.inner_text("#warta-verdict .warta-claim")
-    assert page.locator("#warta-verdict img").count() == 0 and page.locator("#warta-verdict li").count() == 0
+    assert page.locator("#warta-verdict img").count() == 0 and page.locator("#warta-verdict li").count() >= 1
+    assert page.inner_text("#warta-verdict h4") == "Bagian terdekat (tidak ada yang memastikan klaim)"
     assert page.evaluate("window.__pwned") is None
 
 

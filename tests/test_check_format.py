@@ -4,14 +4,17 @@ import re
 
 import pytest
 
+import rag.evidence.quantities
+import rag.factcheck.names
+import rag.factcheck.roles
 import rag.web.check_format
-import rag.factcheck.compare
 from rag.web.check_format import empty_verdict_panel, verdict_panel
 
 ALLOWED_TAGS = {"div", "span", "p", "blockquote", "mark", "h4", "ol", "li"}
 
 
-@pytest.mark.parametrize("module", [rag.web.check_format, rag.factcheck.compare])
+@pytest.mark.parametrize("module", [rag.web.check_format, rag.factcheck.names, rag.factcheck.roles,
+                                    rag.evidence.quantities])
 def test_doctests(module):
     assert doctest.testmod(module).failed == 0
 
@@ -37,7 +40,8 @@ def test_markup_in_a_claim_is_escaped_and_nothing_else_is_emitted(seed_warta):
     assert set(re.findall(r"<([a-z0-9]+)", panel)) <= ALLOWED_TAGS
 
 
-def test_not_found_lists_no_evidence_and_empty_panel_says_what_to_do(seed_warta):
+def test_not_found_lists_the_closest_passages_and_empty_panel_says_what_to_do(seed_warta):
     panel = verdict_panel(seed_warta.check("Kalbe Farma will produce HPV vaccines in Indonesia."))
-    assert "Not in the corpus / Tidak ada di korpus" in panel and "<li" not in panel
+    assert "Not in the corpus / Tidak ada di korpus" in panel
+    assert "<h4>Closest passages (none bears the claim out)</h4>" in panel and "<li" in panel
     assert "Paste a claim" in empty_verdict_panel() and "&lt;b&gt;" in empty_verdict_panel("<b>")

@@ -115,6 +115,12 @@ class Evidence:
         embedder = self._embedder()
         return None if embedder is None else embedder.embed_batch([question], "query")[0]
 
+    def phrase_vectors(self, texts: list[str]) -> np.ndarray | None:
+        """Unit vectors of short texts compared with each other (a claim, what a figure counts),
+        embedded as queries (e5's choice for symmetric comparison), or None without a model."""
+        embedder = self._embedder()
+        return None if embedder is None or not texts else embedder.embed_batch(list(texts), "query")
+
     def embeddings(self, records: list[SentenceRecord]) -> np.ndarray | None:
         """Unit vectors of the records' sentences (as passages), or None without a model."""
         embedder = self._embedder()

@@ -7,8 +7,9 @@ from rag.ingest.language import detect_language
 
 
 def check_claim(warta, claim: str, k: int | None = None, mode: str | None = None):
-    """Whether the corpus supports the claim, contradicts it, or does not say (rag.factcheck.compare)."""
-    from rag.factcheck.compare import citations, compare, judge
+    """Whether the corpus supports the claim, contradicts it, or does not say (rag.factcheck.compare, rag.factcheck.judge)."""
+    from rag.factcheck.compare import compare
+    from rag.factcheck.judge import citations, judge
     from rag.factcheck.verdict import Verdict, explain
 
     started = time.perf_counter()
@@ -26,7 +27,11 @@ def check_claim(warta, claim: str, k: int | None = None, mode: str | None = None
     judgement = judge(comparisons, nli)
     explanation, differences = explain(judgement, lang)
     timings["total"] = round((time.perf_counter() - started) * 1000, 3)
-    mode_info = {**warta.mode(mode), "nli": warta.nli.model_id if warta.nli else None, "nli_reason": warta.nli_reason}
+    mode_info = {**warta.mode(mode), "nli": warta.nli.model_id if warta.nli else None, "nli_reason": warta.nli_reason,
+                 # model-free mode finds a claim's sentence by its words alone, and says so
+                 "subject": "meaning and words" if warta.retriever.embedder is not None else
+                            "words only (no embedding model: a claim in the other language than the "
+                            "article is matched through the glossary)"}
     return Verdict(claim, lang, judgement.verdict, judgement.confidence, explanation,
-                   citations(judgement) if judgement.reason not in ("off_topic", "unconfirmed") else [],
+                   citations(judgement),
                    differences, judgement.reason, nli, mode_info, timings, notices)

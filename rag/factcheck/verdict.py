@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rag.answer.record import Citation
-from rag.factcheck.compare import Judgement
+from rag.factcheck.judge import Judgement
 from rag.messages import say
 
 
@@ -36,12 +36,12 @@ class Verdict:
 def explain(judgement: Judgement, lang: str) -> tuple[str, list[dict]]:
     """The explanation in the claim's language, and the differing spans it names."""
     if judgement.verdict == "not_found" and judgement.reason != "missing_figure":
-        return say("verdict_not_found", lang), []
+        return say("verdict_not_found_near" if judgement.evidence else "verdict_not_found", lang), []
     best = judgement.evidence[0]
     if judgement.reason == "figure":
         differences = []
         for claimed, found in best.figure_conflicts:  # a date's own full stop is not the figure's
-            difference = {"kind": claimed.kind, "claim": claimed.text.rstrip("."), "corpus": found.text.rstrip(".")}
+            difference = {"kind": claimed.kind, "claim": claimed.shown, "corpus": found.shown}
             if difference not in differences:
                 differences.append(difference)
         return say("verdict_figure", lang, found=", ".join(d["corpus"] for d in differences),
@@ -50,13 +50,19 @@ def explain(judgement: Judgement, lang: str) -> tuple[str, list[dict]]:
         differences = [{"kind": "place", "claim": claimed, "corpus": found} for claimed, found in best.place_conflicts]
         return say("verdict_place", lang, found=", ".join(d["corpus"] for d in differences),
                    claimed=", ".join(d["claim"] for d in differences)), differences
+    if judgement.reason in ("role", "relation"):
+        pairs = best.role_conflicts if judgement.reason == "role" else best.relation_conflicts
+        differences = [{"kind": judgement.reason, "claim": claimed, "corpus": found} for claimed, found in pairs]
+        return say("verdict_role", lang, found="; ".join(d["corpus"] for d in differences),
+                   claimed="; ".join(d["claim"] for d in differences)), differences
     if judgement.reason == "name":
-        differences = [{"kind": "name", "claim": ", ".join(best.missing_names), "corpus": ", ".join(best.other_names)}]
+        differences = [{"kind": "name", "claim": ", ".join(dict.fromkeys(best.missing_names)),
+                        "corpus": ", ".join(dict.fromkeys(best.other_names))}]
         return say("verdict_name", lang, found=differences[0]["corpus"], claimed=differences[0]["claim"]), differences
     if judgement.reason == "negation":
         return say("verdict_negation", lang), [{"kind": "negation", "claim": "", "corpus": ""}]
     if judgement.reason == "missing_figure":
-        claimed = ", ".join(q.text for q in best.missing_figures)
+        claimed = ", ".join(q.shown for q in best.missing_figures)
         return say("verdict_missing_figure", lang, claimed=claimed), [{"kind": "missing", "claim": claimed, "corpus": ""}]
     if judgement.reason == "nli":
         key = "verdict_nli_contradiction" if judgement.verdict == "contradicted" else "verdict_nli_entailment"

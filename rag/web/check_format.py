@@ -6,6 +6,8 @@ evidence with what differs marked. Pure functions, every text escaped (rag.web.c
 """
 from __future__ import annotations
 
+import re
+
 from rag.web.chat_format import escape_html as _esc, source_item
 from rag.messages import MESSAGES, say
 from rag.factcheck.verdict import Verdict
@@ -21,7 +23,7 @@ def verdict_label(verdict: str, lang: str) -> str:
 
 def _pieces(text: str) -> list[str]:
     # A difference may list several names or figures ("Kemenperin, CSPC"); each is marked alone.
-    return [piece.strip() for piece in text.split(", ") if piece.strip()]
+    return [piece.strip() for piece in re.split(r", |; ", text) if piece.strip()]
 
 
 def _marked(text: str, needles: list[str]) -> str:
@@ -48,7 +50,8 @@ def verdict_panel(verdict: Verdict) -> str:
     lang = verdict.lang
     items = [source_item(f"warta-evidence-{c.n}", f"[{c.n}]", c.title, [c.source, c.date, c.chunk_id],
                           _marked(c.quote, corpus_spans)) for c in verdict.evidence]
-    evidence = (f'<h4>{_esc(say("evidence", lang))}</h4><ol class="warta-source-list">{"".join(items)}</ol>'
+    heading = say("closest_to_claim" if verdict.verdict == "not_found" else "evidence", lang)
+    evidence = (f'<h4>{_esc(heading)}</h4><ol class="warta-source-list">{"".join(items)}</ol>'
                 if items else "")
     notices = "".join(f'<p class="warta-notice">{_esc(n)}</p>' for n in verdict.notices)
     return (f'<div class="warta-check warta-check-{verdict.verdict}">{notices}'
