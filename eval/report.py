@@ -91,9 +91,15 @@ def latency_table(latency: dict[str, dict]) -> list[str]:
 def claims_table(claims: dict) -> list[str]:
     """Accuracy per language (also counting only verdicts that quote the gold evidence), then a
     confusion matrix for each language and for all claims."""
-    lines = table(["lang", "n", "accuracy", "right verdict and evidence"],
-                  [[lang, v["n"], _fmt(v["accuracy"]), _fmt(v.get("with_evidence"))] for lang, v in claims["by_lang"].items()])
+    lines = table(["claims", "n", "accuracy", "right verdict and evidence", "supported found", "contradicted found",
+                   "not_found found", "not_found precision", "contradicted called supported"],
+                  [[lang, v["n"], _fmt(v["accuracy"]), _fmt(v.get("with_evidence")),
+                    *(_fmt(v.get("recall", {}).get(k)) for k in ("supported", "contradicted", "not_found")),
+                    _fmt(v.get("not_found_precision")), v.get("contradicted_supported", "-")]
+                   for lang, v in claims["by_lang"].items()])
     for lang, scores in claims["by_lang"].items():
+        if lang in ("same language", "cross-lingual"):
+            continue  # their matrices add up to the per-language ones
         matrix = scores["confusion"]
         verdicts = list(matrix)
         lines += ["", f"{lang}:", "", *table([f"expected \\ predicted", *verdicts],

@@ -108,18 +108,35 @@ def score_claims(warta, claims: list[dict], mode: str | None = None, progress=No
         verdict = warta.check(claim["claim"], mode=mode)
         # A right verdict on the wrong sentence is luck: with gold evidence, the quote must match.
         cited = [c.quote for c in verdict.evidence]
+        # (not_found quotes the closest passages, which need not be the near miss the set names)
         rows.append({"id": claim["id"], "claim": claim["claim"], "lang": claim["lang"], "expected": claim["verdict"],
                      "predicted": verdict.verdict, "rule": verdict.rule, "confidence": verdict.confidence,
+                     "kind": claim.get("kind"),
                      "evidence_ok": (verdict.verdict == claim["verdict"]
-                                     and (not claim.get("evidence") or evidence_matches(claim["evidence"], cited))),
+                                     and (verdict.verdict == "not_found" or not claim.get("evidence")
+                                          or evidence_matches(claim["evidence"], cited))),
                      "quote": cited[0] if cited else None, "timings_ms": verdict.timings_ms})
     groups = {"all": rows} | {lang: [r for r in rows if r["lang"] == lang] for lang in sorted({r["lang"] for r in rows})}
-    scores = {name: {"n": len(group),
-                     "accuracy": accuracy([r["expected"] for r in group], [r["predicted"] for r in group]),
-                     "with_evidence": sum(r["evidence_ok"] for r in group) / len(group) if group else None,
-                     "confusion": confusion_matrix([r["expected"] for r in group], [r["predicted"] for r in group])}
-              for name, group in groups.items()}
+    if all(r["kind"] and "-" in r["kind"] for r in rows):  # "en-id": claim language - article language
+        crossed = lambda r: r["kind"].split("-")[0] != r["kind"].split("-")[1]
+        groups |= {"same language": [r for r in rows if not crossed(r)], "cross-lingual": [r for r in rows if crossed(r)]}
+    scores = {name: _claim_scores(group, accuracy, confusion_matrix) for name, group in groups.items() if group}
     return {"by_lang": scores}, rows
+
+
+def _claim_scores(group: list[dict], accuracy, confusion_matrix) -> dict:
+    """Accuracy, the share of each verdict found, not_found precision, contradicted claims called
+    supported (the worst answer a fact checker can give), and the confusion matrix."""
+    expected, predicted = [r["expected"] for r in group], [r["predicted"] for r in group]
+    recall = {v: (sum(e == p == v for e, p in zip(expected, predicted)) / expected.count(v) if v in expected else None)
+              for v in ("supported", "contradicted", "not_found")}
+    said_not_found = predicted.count("not_found")
+    return {"n": len(group), "accuracy": accuracy(expected, predicted),
+            "with_evidence": sum(r["evidence_ok"] for r in group) / len(group), "recall": recall,
+            "not_found_precision": (sum(e == p == "not_found" for e, p in zip(expected, predicted)) / said_not_found
+                                    if said_not_found else None),
+            "contradicted_supported": sum(e == "contradicted" and p == "supported" for e, p in zip(expected, predicted)),
+            "confusion": confusion_matrix(expected, predicted)}
 
 
 def _unavailable(warta, mode: str) -> str | None:

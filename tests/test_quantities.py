@@ -190,9 +190,9 @@ def test_multipliers_and_decades(a, b):
     assert same(a, b)
 
 
-def test_decades_keep_their_unit_and_conflict():
-    assert only("tiga dekade").unit == "dekade"
-    assert only("three decades").unit == "decade"
+def test_decades_are_counted_in_years_and_conflict():
+    assert (only("tiga dekade").low, only("three decades").unit) == (30, "year")
+    assert same("lima dasawarsa", "five decades") and same("50 tahun", "five decades")
     assert conflicting("three decades", "five decades") == [("three decades", "five decades")]
 
 

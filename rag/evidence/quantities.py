@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rag.numbers import parse_number
@@ -160,6 +160,8 @@ _ORDINAL_WORDS = dict(first=1, second=2, third=3, fourth=4, fifth=5, sixth=6, se
 _INDONESIAN_ORDINALS = frozenset(w for w in _ORDINAL_WORDS if w == "pertama" or w.startswith("ke"))
 _ORDINAL = re.compile(rf"(?<![\w-])(?:(?P<word>{'|'.join(_ORDINAL_WORDS)})|(?P<n>\d+)(?:st|nd|rd|th)|"
                       r"ke-?(?P<ke>\d+))(?![\w-])", re.I)
+# "Kedua, memfasilitasi ...": a list's second item; "kedua" alone is also "both"
+_LISTED = re.compile(r"(?:^|(?<=[.!?:]\s)|(?<=\n))(?P<word>Kedua|Ketiga|Keempat|Kelima|Second|Third|Fourth|Fifth),")
 
 # Words before a figure that bound it. Longest first, so "tidak kurang dari" is not "kurang dari".
 BOUNDS = {"more": "more than|greater than|over|above|exceeds|exceeded|exceeding|in excess of|lebih dari|"
@@ -280,6 +282,9 @@ def extract_quantities(text: str) -> list[Quantity]:
             continue
         value = _TIMES[word] if word else _FOLD[m["fold"].casefold()] if m["fold"] else _number(m["n"])
         add("multiplier", value, value, None, *m.span())
+    for m in _LISTED.finditer(text):
+        value = {"kedua": 2, "second": 2}.get(m["word"].casefold()) or _ORDINAL_WORDS[m["word"].casefold()]
+        add("ordinal", value, value, None, *m.span("word"))
     for m in _ORDINAL.finditer(text):
         if free(*m.span()):
             value = _ORDINAL_WORDS[m["word"].casefold()] if m["word"] else int(m["n"] or m["ke"])
@@ -317,7 +322,19 @@ def extract_quantities(text: str) -> list[Quantity]:
             counted, shown = _counted(text, end)
             unit, end = _unit(text, end)
             add("number", value, value, unit, start, end, counted, shown)
-    return sorted(found, key=lambda q: (q.start, q.kind))
+    return sorted((_in_years(q) for q in found), key=lambda q: (q.start, q.kind))
+
+
+_DECADES = {"decade": 10, "dekade": 10, "dasawarsa": 10, "century": 100, "abad": 100}
+
+
+def _in_years(q: Quantity) -> Quantity:
+    """A count of decades or centuries as the years it spans: "five decades" is "50 tahun"."""
+    unit = (q.unit or "").rstrip("s")
+    if q.kind != "number" or unit not in _DECADES:
+        return q
+    return replace(q, low=q.low * _DECADES[unit], high=q.high * _DECADES[unit], unit="year",
+                   counted=("tahun", "year"))
 
 
 def _close(x: float, y: float) -> bool:
@@ -325,9 +342,9 @@ def _close(x: float, y: float) -> bool:
 
 
 def same_quantity(a: Quantity, b: Quantity) -> bool:
-    """Same kind and value (both ends of a range), counting the same thing (see `_comparable`),
+    """Same kind and value (both ends of a range), counting the same thing (see `comparable`),
     with bounds that do not point opposite ways ("lebih dari 40 juta" is not "kurang dari 40 juta")."""
-    return (_comparable(a, b) and _close(a.low, b.low) and _close(a.high, b.high)
+    return (comparable(a, b) and _close(a.low, b.low) and _close(a.high, b.high)
             and {_direction(a.bound), _direction(b.bound)} != {"+", "-"})
 
 
@@ -367,7 +384,7 @@ def agrees(claimed: Quantity, found: Quantity) -> bool:
         return True
     # Only a lower bound or an approximation is borne out by another value: news writes "naik
     # hingga 18%" for a rise of 18%, so "up to 18%" is not borne out by "up to 8%".
-    if not _comparable(claimed, found) or claimed.bound not in ("more", "at_least", "about"):
+    if not comparable(claimed, found) or claimed.bound not in ("more", "at_least", "about"):
         return False
     (c_low, c_high), (f_low, f_high) = _interval(claimed), _interval(found)
     return c_low <= f_low and f_high <= c_high
@@ -382,7 +399,7 @@ def _same_word(x: str, y: str) -> bool:
                                   & set().union(*query_term_sets(y, translate=True)))
 
 
-def _comparable(a: Quantity, b: Quantity) -> bool:
+def comparable(a: Quantity, b: Quantity) -> bool:
     """Could `b` be the evidence's version of `a`? Same kind; money in the same currency when both
     are known; numbers counting the same thing when both say what they count: "lima sesi
     presentasi" is "three presentation sessions", not "five decades" nor "two countries"."""
@@ -403,7 +420,7 @@ def unmatched(claim: list[Quantity], evidence: list[Quantity]) -> list[Quantity]
 def conflicts(claim: list[Quantity], evidence: list[Quantity], role=None,
               in_role=None) -> list[tuple[Quantity, Quantity]]:
     """(claim quantity, closest evidence quantity) for each claim quantity the evidence does not
-    bear out but has one it can be compared with (see `_comparable`). Empty when nothing conflicts.
+    bear out but has one it can be compared with (see `comparable`). Empty when nothing conflicts.
 
     `role(claim quantity, evidence quantity)`, when given, scores how alike their contexts are
     ("annual exports of 12 million" / "annual exports of 9.3 million"); the best-scoring rival wins.
@@ -413,7 +430,7 @@ def conflicts(claim: list[Quantity], evidence: list[Quantity], role=None,
     """
     out = []
     for q in unmatched(claim, evidence):
-        rivals = [e for e in evidence if _comparable(q, e) and (in_role is None or in_role(q, e))]
+        rivals = [e for e in evidence if comparable(q, e) and (in_role is None or in_role(q, e))]
         if rivals:  # prefer the same role, then the same unit/currency, then the nearest value
             closest = min(rivals, key=lambda e: (-(role(q, e) if role else 0), e.unit != q.unit,
                                                  abs(e.low - q.low) + abs(e.high - q.high)))

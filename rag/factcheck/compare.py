@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.evidence.quantities import Quantity, conflicts, extract_quantities, unmatched
+from rag.evidence.quantities import Quantity, comparable, conflicts, extract_quantities, same_quantity, unmatched
 from rag.evidence.records import Evidence
 from rag.evidence.weights import QuestionWords, TermWeights, coverage
 from rag.factcheck.names import (LOWER_WORD, claim_names, lower_words, name_found, name_in, name_spans, place_spans,
@@ -51,8 +51,8 @@ class Thresholds:
     role_slack: float = 0.15  # ... less, when a differing figure stands where the claim's stands.
     # The cosine at which the meaning share starts (sentence in the claim's language, in the
     # other: cosines across languages run lower) and how far above it the share reaches 1.
-    meaning_low: tuple[float, float] = (0.88, 0.82)
-    meaning_span: float = 0.08
+    meaning_low: tuple[float, float] = (0.90, 0.86)
+    meaning_span: float = 0.04
     # With a model, a supporting sentence must be this close to the claim's closest in meaning
     # (None: any sentence about the claim may support it; the grid found no slack that helped).
     meaning_slack: float | None = None
@@ -123,7 +123,8 @@ def _without_opener(name: str, claim: str, documents) -> str:
     """A claim that opens with a common word before a name ("Pengiriman Dermatix ke China ..."):
     the name is what the articles know without that word."""
     first, _, rest = name.partition(" ")
-    affixed = passage_terms(first, "id") != [first.casefold()]  # "Pengiriman" is kirim + peng-an; "Kimia" is a name's word
+    # "Pengiriman" is kirim + peng-an; "Acara" opens "Acara Kepala BPOM"; but "Kimia" is a name's word
+    affixed = passage_terms(first, "id") != [first.casefold()] or len(rest.split()) >= 2
     if (rest and affixed and claim.startswith(name) and first[:1].isupper() and first[1:].islower()
             and not any(name_found(name, d) for d in documents) and any(name_found(rest, d) for d in documents)):
         return rest
@@ -199,6 +200,7 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights, evidence: Evidenc
         on_subject = not [n for n in missing if n not in {p.name for p in claim_places}]
         in_role = _in_role(role, figures, found, share >= thresholds.found)
         clashes = conflicts(figures, found, role=role, in_role=in_role) if on_subject else []
+        clashes += _misplaced(figures, found, role, clashes) if on_subject else []
         clashing = {id(claimed) for claimed, _ in clashes}
         rivals = [p for p in place_spans(s.text, common) if not name_in(p.name, claim_terms)]
         # Each place meets the rival in the most alike role; on a tie, the one in the same order
@@ -208,6 +210,7 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights, evidence: Evidenc
                      if rivals and on_subject and not name_in(place.name, list(s.words))]
         same_role = bool(clashes) or any(role(a, b) for a, b in elsewhere)
         missing_figures = unmatched(figures, found)
+        matched = [q for q in figures if q not in missing_figures and not any(q is a for a, _ in clashes)]
         out.append(Comparison(
             hit, s.start, s.end, s.text, share, figure_conflicts=clashes,
             missing_figures=[q for q in missing_figures if id(q) not in clashing and q.kind not in SOFT_KINDS],
@@ -217,7 +220,7 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights, evidence: Evidenc
             role_conflicts=[pair for pair in titled[hit.document.doc_id] if _first(pair[1]) in s.text],
             relation_conflicts=relation_conflicts(claim, names, s.text, spans, hit.passage.lang),
             meaning=cos if meaning else None, words=words, same_language=same_language,
-            matched_figures=[q for q in figures if q not in missing_figures]))
+            matched_figures=matched))
     return out
 
 
@@ -227,17 +230,34 @@ SOFT_KINDS = ("ordinal", "weekday")
 
 
 # Kinds a sentence about the claim holds one of for one event: its only date (weekday, multiplier,
-# percentage) is the claim's rival even when the words around them differ. Not years: a sentence
+# percentage, amount of money, ordinal) is the claim's rival even when the words around them differ. Not years: a sentence
 # about a 2025 shipment says nothing of the year exports began; not counts, which news sentences
 # give several of.
-SOLE_RIVAL_KINDS = ("date", "weekday", "multiplier", "percent")
+SOLE_RIVAL_KINDS = ("date", "weekday", "multiplier", "percent", "money", "ordinal")
+
+
+def _misplaced(figures: list[Quantity], found: list[Quantity], role, clashes) -> list[tuple[Quantity, Quantity]]:
+    """Claim figures the sentence gives, but for another thing: "MiLab baru mulai berproduksi pada
+    2022" against "production began in 2020, scaled domestically in 2022" — the 2022 is there, but
+    the words before 2020 are the claim's."""
+    out = []
+    for q in figures:
+        if any(q is a for a, _ in clashes):
+            continue
+        equal = [e for e in found if same_quantity(q, e)]
+        rivals = [e for e in found if comparable(q, e) and not same_quantity(q, e)]
+        if equal and rivals:
+            best = max(rivals, key=lambda e: role(q, e))
+            if role(q, best) >= 1 and role(q, best) > max(role(q, e) for e in equal):
+                out.append((q, best))
+    return out
 
 
 def _in_role(role, figures: list[Quantity], found: list[Quantity], about: bool):
     """Whether an evidence figure stands where a claim figure does, so that differing they
-    conflict: they say what they count and it is the same thing (checked by `_comparable`); or the
+    conflict: they say what they count and it is the same thing (checked by `comparable`); or the
     words before them meet (`role`); or, in a sentence about the claim, each side has exactly one
-    date (weekday, multiplier, percentage). An extra figure the corpus never gives meets none of these: the claim
+    date (weekday, multiplier, percentage, amount, ordinal). An extra figure the corpus never gives meets none of these: the claim
     is then not found for that part, not contradicted by some other figure."""
     def holds(claimed: Quantity, rival: Quantity) -> bool:
         if claimed.counted and rival.counted:

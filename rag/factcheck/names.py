@@ -19,6 +19,7 @@ from rag.search.analysis import passage_terms, query_term_sets
 _LOCATIVE = re.compile(r"\b(?:di|in|at|ke|to|dari|from|near|dekat)\s+$", re.I)
 _NAME = re.compile(r"[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|&))*")
 _ATTACHED = re.compile(r"-[a-z]+$")
+_JOINED = re.compile(r"[A-Z][\w&'’.]*-[A-Z][\w&'’.]*")
 LOWER_WORD = re.compile(r"(?<![\w-])[a-z][a-z'-]+")
 
 
@@ -77,7 +78,13 @@ def name_spans(text: str, common: set[str]) -> list[tuple[str, int]]:
             words = words[1:]
         if words and any(ch.isalpha() for ch in words[0]):
             name = " ".join(words)
-            names.append((name, text.index(words[0], match.start())))
+            start = text.index(words[0], match.start())
+            if len(words) == 1 and _JOINED.fullmatch(name):
+                # "RI-Tiongkok", "Indonesia-Korea": two names joined, each looked for on its own
+                first, second = name.split("-", 1)
+                names += [(first, start), (second, start + len(first) + 1)]
+            else:
+                names.append((name, start))
     return names
 
 

@@ -68,6 +68,13 @@ def titles(text: str) -> list[Titled]:
         # the person is the last two or three capitalised words after the last title word
         heads = [i for i, w in enumerate(words) if w.casefold().strip("’'s") in TITLE_WORDS]
         following = runs[number + 1] if number + 1 < len(runs) else None
+        owner = next((i for i, w in enumerate(words[:-2]) if w.endswith(("’s", "'s"))), None)
+        if owner is not None and not heads and 2 <= len(words) - owner - 1 <= 4:
+            # "KOTRA Jakarta's Lee Jae Guk": whose person it is, then the person
+            title, person = " ".join(words[:owner + 1]), " ".join(words[owner + 1:])
+            out.append(Titled(person, title, run.start() + run.group().index(person, len(title)),
+                              phrase=run.group().rstrip(".,")))
+            continue
         if (heads and heads[-1] >= len(words) - 2 and following and 2 <= len(following.group().split()) <= 4
                 and re.fullmatch(r",[ \t]+", text[run.start() + len(run.group()):following.start()])):
             # "Presiden Direktur MiLab, Saribua Siahaan": the title, a comma, the person
@@ -96,6 +103,7 @@ def titles(text: str) -> list[Titled]:
                                   phrase=text[run.start():predicate.start("title") + len(title)]))
             elif before and _title_like(before["title"].split()[-1:]):
                 out.append(Titled(" ".join(words), before["title"], run.start(), phrase=text[before.start():end]))
+
             elif after and (_title_like(after["title"].split()) or after.re is _AFFILIATION):
                 out.append(Titled(" ".join(words), after["title"], run.start(), phrase=text[run.start():after.end("title")]))
     return out
