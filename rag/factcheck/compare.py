@@ -38,6 +38,7 @@ from rag.search.retrieval import Hit
 # 2030) is about the claim even where its words differ ("projects" for "menargetkan").
 FIGURE_SHARE = 0.3
 CANDIDATES = 5  # sentences compared in full, most about the claim first
+_ADDITIVE = re.compile(r"\b(?:juga|pula|selain|also|besides|as well|in addition|too)\b", re.I)
 _NEGATION = re.compile(r"\b(tidak|tak|belum|bukan|tanpa|not|no|never|without|n't|yet to)\b", re.I)
 
 
@@ -157,6 +158,9 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights, evidence: Evidenc
     claim_places = place_spans(claim, common)
     claim_terms = passage_terms(claim, "id") + passage_terms(claim, "en")
     claim_negated = bool(_NEGATION.search(claim))
+    # "juga ... di Universitas Peking", "Selain China, ... ke Jepang": a place added, not one in
+    # place of the article's
+    additive = bool(_ADDITIVE.search(claim))
     name_words = {w.casefold() for n in names for w in n.split()}
     meaning = _meaning(claim, hits, evidence) or {}
     scored = []
@@ -207,7 +211,7 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights, evidence: Evidenc
         # ("Surabaya, East Java" / "Cikarang, West Java").
         elsewhere = [(place, max(rivals, key=lambda r: (role(place, r), -abs(rivals.index(r) - i))))
                      for i, place in enumerate(claim_places)
-                     if rivals and on_subject and not name_in(place.name, list(s.words))]
+                     if rivals and on_subject and not additive and not name_in(place.name, list(s.words))]
         same_role = bool(clashes) or any(role(a, b) for a, b in elsewhere)
         missing_figures = unmatched(figures, found)
         matched = [q for q in figures if q not in missing_figures and not any(q is a for a, _ in clashes)]

@@ -17,7 +17,8 @@ from rag.search import stopwords
 from rag.search.analysis import passage_terms, query_term_sets
 
 _LOCATIVE = re.compile(r"\b(?:di|in|at|ke|to|dari|from|near|dekat)\s+$", re.I)
-_NAME = re.compile(r"[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|&))*")
+_NAME = re.compile(r"[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|&))*(?:\s+\d{2,6}\b(?=\s+|[.,;]|$))?")
+_CODE = re.compile(r"[A-Z]{2,}\s+\d+")  # "ISO 9001", an identifier: the number is part of the name
 _ATTACHED = re.compile(r"-[a-z]+$")
 _JOINED = re.compile(r"[A-Z][\w&'’.]*-[A-Z][\w&'’.]*")
 LOWER_WORD = re.compile(r"(?<![\w-])[a-z][a-z'-]+")
@@ -33,7 +34,7 @@ def _weekdays() -> frozenset:
 
 
 @lru_cache(maxsize=1)
-def _openers() -> frozenset:
+def openers() -> frozenset:
     """Words that open a capitalised run without being part of the name ("Menurut Lee Jae Guk",
     "Selain Korea Selatan"): the function words of both languages (Warta's lists and the larger
     stopwords-iso ones) and weekday names."""
@@ -68,13 +69,15 @@ def name_spans(text: str, common: set[str]) -> list[tuple[str, int]]:
             continue
         # "China-bound", "Korea-based": the name is the part before the hyphen
         words = [_ATTACHED.sub("", w) for w in match.group().rstrip(".,").split()]
+        if words[-1].isdigit() and not (len(words) > 1 and words[-2].isupper()):
+            words = words[:-1]  # a year after a name ("Summit 2025") is a figure; after "ISO", a code
         before = text[:match.start()].rstrip()
         opens = not before or before[-1] in ".!?\"“("
         if opens and (words[0].casefold() in common or (len(words) == 1 and _plain(words[0]))):
             # A sentence's first word is capitalised anyway: a name only when it could not be a
             # common word ("MiLab", "BPOM"), or when more capitalised words follow it.
             words = words[1:]
-        while words and words[0].casefold() in _openers():
+        while words and words[0].casefold() in openers():
             words = words[1:]
         if words and any(ch.isalpha() for ch in words[0]):
             name = " ".join(words)
@@ -150,8 +153,14 @@ def name_found(name: str, document) -> bool:
     return any(name_in(name, terms) for terms in _sentence_terms(document))
 
 
+def is_code(name: str) -> bool:
+    return bool(_CODE.fullmatch(name))
+
+
 def same_kind(a: str, b: str) -> bool:
     """Two names of one kind: their first words meet in either language ("Kementerian Kesehatan"
     and "Kementerian Perindustrian", "Universitas Xiamen" and "Tsinghua University" do not)."""
+    if is_code(a) or is_code(b):  # "ISO 9001" is not "ISO 14001" wrongly named: it is another one
+        return False
     first_a, first_b = _name_sets(a)[:1], _name_sets(b)[:1]
     return bool(first_a and first_b and first_a[0] & first_b[0]) and _name_sets(a) != _name_sets(b)

@@ -3,7 +3,7 @@ another organisation than the article does.
 
 Three shapes news text uses, in both languages:
 - what belongs to a name: "teknologi vaksin inhalasi dari CanSino", "vaccine technology developed
-  by CanSino" — the name after the thing;
+  by CanSino", "CanSino's inhaled vaccine" — in the article, the name after the thing;
 - who acts: "Kemenperin ... menerima proposal", "MiLab shipped ..." — the name before the act;
 - who partners: "Kalbe Farma dan CSPC", "BPOM with MFDS".
 The claim's shape is found around each of its names; the article's sentence is searched for the
@@ -42,12 +42,17 @@ def _found_at(context: list[str], tokens: list[tuple[str, int, int]], lang: str)
     language; the rest may be worded otherwise) stand within a few words of each other, or None."""
     sets = [set().union(*query_term_sets(w, translate=True)) or {w.casefold()} for w in context]
     terms = [set(passage_terms(t[0], lang)) or {t[0].casefold()} for t in tokens]
+    best = None
     for i in range(len(tokens)):
         window = range(i, min(len(tokens), i + len(context) + REACH))
         hits = [h for h in (next((j for j in window if terms[j] & s), None) for s in sets) if h is not None]
         if len(hits) >= 2 and i in hits:
-            return min(hits), max(hits)
-    return None
+            # the most of the context, then the tightest: "teknologi vaksin inhalasi", not a
+            # "vaksin" earlier in the sentence with "teknologi" far after it
+            key = (len(hits), -(max(hits) - min(hits)))
+            if best is None or key > best[0]:
+                best = (key, (min(hits), max(hits)))
+    return best[1] if best else None
 
 
 def _name_at(names: list[tuple[str, int]], tokens, span: tuple[int, int], after: bool,
@@ -118,6 +123,9 @@ def relation_conflicts(claim: str, claim_names: list[str], sentence: str, senten
         unnamed = lambda words: [w for w in _content(words) if w[0].casefold() not in named]
         if before and _OWNED_BY.match(before[-1][0]):  # "X dari N": the thing, then the name after it
             shapes.append((unnamed(before)[-CONTEXT:], True, before))
+        elif claim[at + len(name):at + len(name) + 2] in ("’s", "'s") and after:
+            # "CanSino's HPV vaccine": the owner, then the thing (the article may say "... dari Innovax")
+            shapes.append((unnamed(after)[:CONTEXT], True, after))
         elif after and not claim[at + len(name):after[0][1]].strip():
             # "N menerima proposal": the name, then its act (not "N, ...", "N-bound", "N's")
             shapes.append((unnamed(after)[:CONTEXT - 1], False, after))

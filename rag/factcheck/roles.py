@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.factcheck.names import openers as _openers
 from rag.search.analysis import passage_terms, query_term_sets
 
 # A run of capitalised words (a title and a name), and what follows a name between commas.
@@ -35,7 +36,7 @@ _TITLE_BEFORE = re.compile(r"(?P<title>(?:[A-Z][\w’'&.-]*[ \t]+){0,3}[a-z]+)[ 
 # "Fengshan Wang adalah Walikota Shijiazhuang", "X is the mayor of Y", "X serves as director".
 _PREDICATE = re.compile(r"[ \t]+(?:adalah|merupakan|ialah|menjabat(?:[ \t]+sebagai)?|sebagai|is|was|serves[ \t]+as|"
                         r"served[ \t]+as|as)[ \t]+(?P<title>[\w’'&.-]+(?:[ \t]+[\w’'&.-]+){0,6}?)[ \t]*(?=[,.;:!?)]|$)")
-_AFFILIATION = re.compile(r"[ \t]+(?P<title>(?:from|dari)[ \t]+(?:the[ \t]+)?[A-Z][\w’'&.-]*(?:[ \t]+(?:[A-Z][\w’'&.-]*|of|for|and|dan|&))*)")
+_AFFILIATION = re.compile(r"[ \t]+(?P<title>(?:from|dari|of)[ \t]+(?:the[ \t]+)?[A-Z][\w’'&.-]*(?:[ \t]+(?:[A-Z][\w’'&.-]*|of|for|and|dan|&))*)")
 # Words that name a role (heads of titles). Person names are at least two words; the title is
 # what precedes them in the run. These are the common title heads of both languages' news.
 TITLE_WORDS = frozenset("""
@@ -65,21 +66,30 @@ def titles(text: str) -> list[Titled]:
     runs = list(_runs(text))
     for number, run in enumerate(runs):
         words = run.group().rstrip(".,").split()
+        while words and words[0].casefold() in _openers():  # "Menurut Presiden Direktur Idham Hamzah"
+            words = words[1:]
+        if not words:
+            continue
         # the person is the last two or three capitalised words after the last title word
         heads = [i for i, w in enumerate(words) if w.casefold().strip("’'s") in TITLE_WORDS]
         following = runs[number + 1] if number + 1 < len(runs) else None
+        following_is_person = (following is not None and 2 <= len(following.group().split()) <= 3
+                               and not _title_like(following.group().split())
+                               and re.fullmatch(r",[ \t]+", text[run.start() + len(run.group()):following.start()]))
         owner = next((i for i, w in enumerate(words[:-2]) if w.endswith(("’s", "'s"))), None)
         if owner is not None and not heads and 2 <= len(words) - owner - 1 <= 4:
             # "KOTRA Jakarta's Lee Jae Guk": whose person it is, then the person
             title, person = " ".join(words[:owner + 1]), " ".join(words[owner + 1:])
             out.append(Titled(person, title, run.start() + run.group().index(person, len(title)),
-                              phrase=run.group().rstrip(".,")))
+                              phrase=" ".join(words)))
             continue
-        if (heads and heads[-1] >= len(words) - 2 and following and 2 <= len(following.group().split()) <= 4
-                and re.fullmatch(r",[ \t]+", text[run.start() + len(run.group()):following.start()])):
-            # "Presiden Direktur MiLab, Saribua Siahaan": the title, a comma, the person
-            out.append(Titled(following.group().rstrip(".,"), run.group(), following.start(),
-                              phrase=text[run.start():following.start() + len(following.group().rstrip(".,"))]))
+        if heads and following_is_person:
+            # "Presiden Direktur MiLab, Saribua Siahaan", "Chairman CSPC Pharmaceutical Group, Dongchen
+            # Cai": the title (an organisation's name may end it), a comma, the person
+            title = " ".join(words)
+            out.append(Titled(following.group().rstrip(".,"), title, following.start(),
+                              phrase=text[run.start() + run.group().index(title):following.start()
+                                          + len(following.group().rstrip(".,"))]))
             continue
         if heads and heads[-1] < len(words) - 2:
             cut = heads[-1] + 1
@@ -114,7 +124,8 @@ def _runs(text: str):
     for piece in _SENTENCE_END.split(text):
         offset = text.find(piece)
         for run in _RUN.finditer(piece):
-            yield _Run(run.group(), offset + run.start())
+            # "Lee Jang Hee of the Korea ... Association": the run stops before "of"
+            yield _Run(re.sub(r"(?:[ \t]+(?:of|for|&))+$", "", run.group()), offset + run.start())
 
 
 @dataclass(frozen=True)
