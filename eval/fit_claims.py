@@ -1,6 +1,6 @@
 """Choose the fact checker's thresholds on the tuning claim sets, and show the whole grid.
 
-    python -m eval.fit_claims          # tune on eval/claims.jsonl, claims_dev, claims_holdout, claims_holdout2
+    python -m eval.fit_claims          # tune on eval/claims.jsonl, claims_dev, claims_holdout, _holdout2, _holdout3
     python -m eval.fit_claims --claims a.jsonl b.jsonl [--top 15]
 
 How much a sentence is about a claim is the larger of its words' share and its meaning's share
@@ -11,9 +11,10 @@ how much a sentence is about the claim (found, agrees). This script compares eve
 with its retrieved sentences once, then judges them under every setting of those numbers and
 prints accuracy, contradicted claims called supported, and not_found precision. The setting with
 the fewest contradicted claims called supported among the most accurate (within one claim) is
-the one `Thresholds` holds. The held-out sets (eval/claims_holdout3.jsonl, and claims_holdout4.jsonl
-for the next round) are never read here: they are what the choice is judged on. (claims_holdout.jsonl and claims_holdout2.jsonl were each held out
-for one measurement, README "How claims are checked", and have been tuning sets since.)
+the one `Thresholds` holds. The held-out set (eval/claims_holdout4.jsonl) is never read here: it is
+what the choice is judged on. (claims_holdout.jsonl, claims_holdout2.jsonl and claims_holdout3.jsonl
+were each held out for one measurement, README "How claims are checked", and have been tuning sets
+since.)
 """
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TUNING = tuple(ROOT / "eval" / f"{name}.jsonl" for name in ("claims", "claims_dev", "claims_holdout", "claims_holdout2"))
-HELD_OUT = ("claims_holdout3.jsonl", "claims_holdout4.jsonl")  # 4: written for the next round, unread
+TUNING = tuple(ROOT / "eval" / f"{name}.jsonl"
+               for name in ("claims", "claims_dev", "claims_holdout", "claims_holdout2", "claims_holdout3"))
+HELD_OUT = ("claims_holdout4.jsonl",)
 GRID = {"meaning_low_same": (0.86, 0.88, 0.90, 0.92), "meaning_low_other": (0.80, 0.82, 0.84, 0.86),
         "meaning_span": (0.04, 0.08), "meaning_slack": (None, 0.01, 0.02, 0.04),
         "found_agrees": ((0.45, 0.55), (0.5, 0.6), (0.55, 0.65)), "support_words": (0.0, 0.3, 0.4, 0.5)}

@@ -255,6 +255,13 @@ def test_every_common_date_form(text):
     assert [(q.kind, q.low) for q in dates] == [("date", 1204), ("year", 2025)]
 
 
+@pytest.mark.parametrize("text,value", [("Q1 2025", 1), ("kuartal I 2025", 1), ("kuartal kedua 2025", 2),
+                                        ("triwulan ke-3", 3), ("the fourth quarter of 2024", 4)])
+def test_quarters(text, value):
+    assert only(text, "quarter").low == value
+    assert conflicting("kuartal kedua 2025", "Q1 2025") == [("kuartal kedua", "Q1")]
+
+
 def test_an_impossible_day_is_a_wrong_date_not_a_name():
     assert conflicting("31 February 2025", "4 December 2025") == [("31 February 2025", "4 December 2025")]
 

@@ -55,7 +55,7 @@ class Quantity:
         return (self.phrase or self.text).rstrip(".,")
 
 
-KINDS = ("number", "percent", "money", "year", "date", "weekday", "multiplier", "ordinal")
+KINDS = ("number", "percent", "money", "year", "date", "weekday", "quarter", "multiplier", "ordinal")
 
 # Month names of both languages from CLDR (Babel), wide and abbreviated, Title case: "may", "mar"
 # and "sun" are words too, so lower-case month words are not read.
@@ -153,6 +153,11 @@ _MULTIPLIER = re.compile(rf"(?<![\w-])(?:(?P<word>{'|'.join(_TIMES)})|(?P<fold>{
                          rf"(?P<n>\d+(?:[.,]\d+)?)(?:-fold|\s*(?:x|kali)\s+lipat))(?![\w-])", re.I)
 _HALF_OF_YEAR = re.compile(r"(?:first|second|1st|2nd)\s+$", re.I)  # "the first half of 2025" is a period
 
+# Quarters of a year: "Q1", "kuartal I", "kuartal kedua", "triwulan ke-3", "the second quarter".
+_QUARTER_WORDS = dict(i=1, ii=2, iii=3, iv=4, pertama=1, kedua=2, ketiga=3, keempat=4, first=1, second=2, third=3,
+                      fourth=4)
+_QUARTER = re.compile(r"(?<![\w-])(?:Q(?P<q>[1-4])|(?:kuartal|triwulan)\s+(?:ke-?\s*(?P<ke>[1-4])|(?P<word>IV|I{1,3}|"
+                      r"pertama|kedua|ketiga|keempat))|(?P<en>first|second|third|fourth)\s+quarter)(?![\w-])", re.I)
 # Ordinals: "first", "12th", "pertama", "ke-12", "ketiga". Not "kedua": it is also "both".
 _ORDINAL_WORDS = dict(first=1, second=2, third=3, fourth=4, fifth=5, sixth=6, seventh=7, eighth=8, ninth=9,
                       tenth=10, pertama=1, ketiga=3, keempat=4, kelima=5, keenam=6, ketujuh=7, kedelapan=8,
@@ -282,6 +287,11 @@ def extract_quantities(text: str) -> list[Quantity]:
             continue
         value = _TIMES[word] if word else _FOLD[m["fold"].casefold()] if m["fold"] else _number(m["n"])
         add("multiplier", value, value, None, *m.span())
+    for m in _QUARTER.finditer(text):
+        if free(*m.span()):
+            word = (m["word"] or m["en"] or "").casefold()
+            value = int(m["q"] or m["ke"] or 0) or _QUARTER_WORDS[word]
+            add("quarter", value, value, None, *m.span())
     for m in _LISTED.finditer(text):
         value = {"kedua": 2, "second": 2}.get(m["word"].casefold()) or _ORDINAL_WORDS[m["word"].casefold()]
         add("ordinal", value, value, None, *m.span("word"))

@@ -158,8 +158,8 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights, evidence: Evidenc
     claim_places = place_spans(claim, common)
     claim_terms = passage_terms(claim, "id") + passage_terms(claim, "en")
     claim_negated = bool(_NEGATION.search(claim))
-    # "juga ... di Universitas Peking", "Selain China, ... ke Jepang": a place added, not one in
-    # place of the article's
+    # "juga ... di Universitas Peking", "Selain China, ... ke Jepang": a place or name added, not
+    # one in place of the article's
     additive = bool(_ADDITIVE.search(claim))
     name_words = {w.casefold() for n in names for w in n.split()}
     meaning = _meaning(claim, hits, evidence) or {}
@@ -198,7 +198,8 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights, evidence: Evidenc
         # A name the article lacks conflicts with one of the sentence's only when both are the
         # same kind of thing ("Kementerian Kesehatan" / "Kementerian Perindustrian"): a name
         # merely absent leaves the claim unconfirmed.
-        rival_names = [(m, o) for m in missing for o in sentence_names if same_kind(m, o) and not name_in(o, claim_terms)]
+        rival_names = [(m, o) for m in missing for o in sentence_names
+                       if not additive and same_kind(m, o) and not name_in(o, claim_terms)]
         # Figures and places conflict only on the claim's own subjects: "Zembla Farma ... 5 juta
         # dosis ... di Surabaya" says nothing of what or where Kalbe Farma produces.
         on_subject = not [n for n in missing if n not in {p.name for p in claim_places}]
@@ -237,7 +238,7 @@ SOFT_KINDS = ("ordinal", "weekday")
 # percentage, amount of money, ordinal) is the claim's rival even when the words around them differ. Not years: a sentence
 # about a 2025 shipment says nothing of the year exports began; not counts, which news sentences
 # give several of.
-SOLE_RIVAL_KINDS = ("date", "weekday", "multiplier", "percent", "money", "ordinal")
+SOLE_RIVAL_KINDS = ("date", "weekday", "quarter", "multiplier", "percent", "money", "ordinal")
 
 
 def _misplaced(figures: list[Quantity], found: list[Quantity], role, clashes) -> list[tuple[Quantity, Quantity]]:

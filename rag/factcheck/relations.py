@@ -24,9 +24,19 @@ from rag.search.analysis import passage_terms, query_term_sets
 
 _WORD = re.compile(r"[\w’'-]+")
 _OWNED_BY = re.compile(r"^(?:dari|milik|oleh|from|by|of|developed\s+by|made\s+by|buatan|karya)$", re.I)
+_CONNECTOR = re.compile(r"^(?:with|dengan|starting|beginning|dimulai|diawali)$", re.I)
 _PARTNER = re.compile(r"\s+(?:dan|and|with|dengan|bersama)\s+$", re.I)
 REACH = 4  # words between the matched context and the name standing there
 CONTEXT = 3  # content words of the claim taken as a name's context
+
+
+_FIRST = re.compile(r"^(?:starting|beginning|dimulai|diawali)$", re.I)
+
+
+def _first_of(before: list[tuple[str, int, int]]) -> bool:
+    """"... starting with N", "dimulai dengan N", "diawali N": N is what came first."""
+    last = [w[0].casefold() for w in before[-2:]]
+    return bool(_FIRST.match(last[-1]) or (len(last) == 2 and last[1] in ("with", "dengan") and _FIRST.match(last[0])))
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
@@ -34,7 +44,8 @@ def _words(text: str) -> list[tuple[str, int, int]]:
 
 
 def _content(words: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    return [w for w in words if w[0].casefold() not in stopwords.ALL and not _OWNED_BY.match(w[0])]
+    return [w for w in words if w[0].casefold() not in stopwords.ALL and not _OWNED_BY.match(w[0])
+            and not _CONNECTOR.match(w[0])]
 
 
 def _found_at(context: list[str], tokens: list[tuple[str, int, int]], lang: str) -> tuple[int, int] | None:
@@ -121,7 +132,8 @@ def relation_conflicts(claim: str, claim_names: list[str], sentence: str, senten
         shapes = []
         named = {w.casefold() for n in claim_names for w in _WORD.findall(n)}
         unnamed = lambda words: [w for w in _content(words) if w[0].casefold() not in named]
-        if before and _OWNED_BY.match(before[-1][0]):  # "X dari N": the thing, then the name after it
+        if before and (_OWNED_BY.match(before[-1][0]) or _first_of(before)):
+            # "X dari N": the thing, then the name after it; "... starting with N": what comes first
             shapes.append((unnamed(before)[-CONTEXT:], True, before))
         elif claim[at + len(name):at + len(name) + 2] in ("’s", "'s") and after:
             # "CanSino's HPV vaccine": the owner, then the thing (the article may say "... dari Innovax")
