@@ -101,7 +101,7 @@ def _answer_breakdown(rows: list[dict]) -> dict:
 
 def score_claims(warta, claims: list[dict], mode: str | None = None, progress=None) -> tuple[dict, list[dict]]:
     """Accuracy and confusion matrix of the fact checker's verdicts, overall and per language."""
-    from eval.metrics import accuracy, confusion_matrix, evidence_matches
+    from eval.metrics import evidence_matches
 
     rows = []
     for claim in (progress(claims) if progress else claims):
@@ -120,13 +120,15 @@ def score_claims(warta, claims: list[dict], mode: str | None = None, progress=No
     if all(r["kind"] and "-" in r["kind"] for r in rows):  # "en-id": claim language - article language
         crossed = lambda r: r["kind"].split("-")[0] != r["kind"].split("-")[1]
         groups |= {"same language": [r for r in rows if not crossed(r)], "cross-lingual": [r for r in rows if crossed(r)]}
-    scores = {name: _claim_scores(group, accuracy, confusion_matrix) for name, group in groups.items() if group}
+    scores = {name: _claim_scores(group) for name, group in groups.items() if group}
     return {"by_lang": scores}, rows
 
 
-def _claim_scores(group: list[dict], accuracy, confusion_matrix) -> dict:
+def _claim_scores(group: list[dict]) -> dict:
     """Accuracy, the share of each verdict found, not_found precision, contradicted claims called
     supported (the worst answer a fact checker can give), and the confusion matrix."""
+    from eval.metrics import accuracy, confusion_matrix
+
     expected, predicted = [r["expected"] for r in group], [r["predicted"] for r in group]
     recall = {v: (sum(e == p == v for e, p in zip(expected, predicted)) / expected.count(v) if v in expected else None)
               for v in ("supported", "contradicted", "not_found")}

@@ -232,7 +232,7 @@ def _counted(text: str, end: int) -> tuple[tuple[str, ...], int]:
     return tuple(words), end
 
 
-def _valid_date(day: int, month: int, year: str | None) -> bool:
+def _valid_date(day: int, month: int) -> bool:
     """A day and month that can be read as a date at all. An impossible day of a real month
     ("31 February 2025") is still a date, a wrong one, so it is compared as one."""
     return 1 <= day <= 31 and 1 <= month <= 12
@@ -261,7 +261,7 @@ def extract_quantities(text: str) -> list[Quantity]:
         for m in pattern.finditer(text):
             day = int(m["d"])
             month = int(m["m"]) if m["m"].isdigit() else _months()[m["m"].rstrip(".").casefold()]
-            if not _valid_date(day, month, m["y"]) or not free(*m.span()):
+            if not _valid_date(day, month) or not free(*m.span()):
                 continue
             if number == 1 and m["sep"] == "." and not m["y"]:
                 continue
@@ -303,7 +303,7 @@ def extract_quantities(text: str) -> list[Quantity]:
             if not indonesian:
                 counted, shown = _counted(text, m.end())
             elif before := _COUNTED_BEFORE.search(text, max(0, start - 40), start):
-                # Indonesian puts the ordinal after what it counts: "pasar ekspor pertama (MiLab)"
+                # Indonesian puts the ordinal after what it counts: "pasar ekspor pertama (Medisa)"
                 counted = tuple(w.casefold() for w in before["words"].split() if w.casefold() not in _NOT_UNITS)[-2:]
                 start = before.start() if counted else start
             add("ordinal", value, value, None, m.start(), m.end(), counted, shown, start)

@@ -88,7 +88,7 @@ class Comparison:
     other_names: list[str] = field(default_factory=list)
     negation_differs: bool = False
     # (place in the claim, place in the sentence) where the sentence puts it somewhere else:
-    # "di Shanghai" / "di Beijing", "based in Surabaya" / "Based in Cikarang".
+    # "di Shanghai" / "di Beijing", "based in Surabaya" / "Based in Karawang".
     place_conflicts: list[tuple[str, str]] = field(default_factory=list)
     # A differing figure or place in the same role ("mengekspor ... pada tahun 2021" / "entered
     # export markets in 2023"): the sentence speaks of what the claim states, though it shares few words.
@@ -121,7 +121,7 @@ def _meaning(claim: str, hits: list[Hit], evidence: Evidence) -> dict | None:
 
 
 def _without_opener(name: str, claim: str, documents) -> str:
-    """A claim that opens with a common word before a name ("Pengiriman Dermatix ke China ..."):
+    """A claim that opens with a common word before a name ("Pengiriman Dermavit ke China ..."):
     the name is what the articles know without that word."""
     first, _, rest = name.partition(" ")
     # "Pengiriman" is kirim + peng-an; "Acara" opens "Acara Kepala BPOM"; but "Kimia" is a name's word
@@ -147,7 +147,7 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights, evidence: Evidenc
     """The retrieved sentences most about the claim, each compared with it; most about it first.
 
     The words' share mixes the sentence with its passage: news sentences say "the company" where
-    the paragraph named MiLab; names are looked for in the whole article.
+    the paragraph named Medisa; names are looked for in the whole article.
     """
     figures = extract_quantities(claim)
     claim_lang = detect_language(claim)
@@ -200,8 +200,8 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights, evidence: Evidenc
         # merely absent leaves the claim unconfirmed.
         rival_names = [(m, o) for m in missing for o in sentence_names
                        if not additive and same_kind(m, o) and not name_in(o, claim_terms)]
-        # Figures and places conflict only on the claim's own subjects: "Zembla Farma ... 5 juta
-        # dosis ... di Surabaya" says nothing of what or where Kalbe Farma produces.
+        # Figures and places conflict only on the claim's own subjects: "Omega Farma ... 5 juta
+        # dosis ... di Surabaya" says nothing of what or where Sinar Farma produces.
         on_subject = not [n for n in missing if n not in {p.name for p in claim_places}]
         in_role = _in_role(role, figures, found, share >= thresholds.found)
         clashes = conflicts(figures, found, role=role, in_role=in_role) if on_subject else []
@@ -209,7 +209,7 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights, evidence: Evidenc
         clashing = {id(claimed) for claimed, _ in clashes}
         rivals = [p for p in place_spans(s.text, common) if not name_in(p.name, claim_terms)]
         # Each place meets the rival in the most alike role; on a tie, the one in the same order
-        # ("Surabaya, East Java" / "Cikarang, West Java").
+        # ("Surabaya, East Java" / "Karawang, West Java").
         elsewhere = [(place, max(rivals, key=lambda r: (role(place, r), -abs(rivals.index(r) - i))))
                      for i, place in enumerate(claim_places)
                      if rivals and on_subject and not additive and not name_in(place.name, list(s.words))]
@@ -230,7 +230,7 @@ def compare(claim: str, hits: list[Hit], weights: TermWeights, evidence: Evidenc
 
 
 # Ordinals count only when they clash ("first export market" / "12th international market"):
-# "MiLab first entered ..." says nothing the corpus must repeat.
+# "Medisa first entered ..." says nothing the corpus must repeat.
 SOFT_KINDS = ("ordinal", "weekday")
 
 
@@ -242,7 +242,7 @@ SOLE_RIVAL_KINDS = ("date", "weekday", "quarter", "multiplier", "percent", "mone
 
 
 def _misplaced(figures: list[Quantity], found: list[Quantity], role, clashes) -> list[tuple[Quantity, Quantity]]:
-    """Claim figures the sentence gives, but for another thing: "MiLab baru mulai berproduksi pada
+    """Claim figures the sentence gives, but for another thing: "Medisa baru mulai berproduksi pada
     2022" against "production began in 2020, scaled domestically in 2022" — the 2022 is there, but
     the words before 2020 are the claim's."""
     out = []
@@ -285,14 +285,14 @@ ROLE_WORDS = 4  # words before a figure that say what it counts ("annual exports
 def _role(claim: str, sentence: str, lang: str, names: set[str] = frozenset()):
     """How many of the words just before a claim figure (or place) also come just before an
     evidence one; anything with a `.start` in its text. Names are left out of that context:
-    "Kalbe Farma will produce HPV" and "antara Kalbe Farma dan CSPC" share a company, not a role."""
+    "Sinar Farma will produce HPV" and "antara Sinar Farma dan Delta" share a company, not a role."""
     def before(text: str, start: int) -> str:
         words = [w for w in text[:start].split() if w.strip(",.()“”\"'").casefold() not in names | _KIND_WORDS]
         return " ".join(words[-ROLE_WORDS:])
 
     def score(claimed, found) -> float:
         # Each shared word counts 1; the nearer it stands to the claim's figure, the more it breaks
-        # a tie: in "MiLab began exporting in 2021", "exporting" says what 2021 dates more than
+        # a tie: in "Medisa began exporting in 2021", "exporting" says what 2021 dates more than
         # "began" does ("production began in 2020, ... entered export markets in 2023").
         evidence_terms = set(passage_terms(before(sentence, found.start), lang))
         claimed_sets = query_term_sets(before(claim, claimed.start), translate=True)

@@ -11,7 +11,7 @@ passages are quoted so the reader sees what the corpus does say.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.answer.record import Citation, cite
 from rag.factcheck.compare import DEFAULT, Comparison, Thresholds
@@ -73,9 +73,8 @@ def judge(comparisons: list[Comparison], nli: list[dict] | None = None, threshol
                         ("name", lambda c: c.missing_names and c.other_names and c.subject >= t.agrees)):
         against = [c for c in about + in_role if holds(c)]
         if against:
-            if rule == "figure":
-                against[0].figure_conflicts = figure_conflicts[id(against[0])]  # what the explanation names
-            return Judgement("contradicted", round(against[0].subject, 3), against[:1], rule)
+            best = replace(against[0], figure_conflicts=figure_conflicts[id(against[0])])  # what the explanation names
+            return Judgement("contradicted", round(best.subject, 3), [best], rule)
     if nli:
         scored = [(nli_by_text[id(c)], c) for c in about if id(c) in nli_by_text]
         for label, verdict in (("contradiction", "contradicted"), ("entailment", "supported")):

@@ -35,7 +35,7 @@ def _weekdays() -> frozenset:
 
 @lru_cache(maxsize=1)
 def openers() -> frozenset:
-    """Words that open a capitalised run without being part of the name ("Menurut Lee Jae Guk",
+    """Words that open a capitalised run without being part of the name ("Menurut Kim Min Jun",
     "Selain Korea Selatan"): the function words of both languages (Warta's lists and the larger
     stopwords-iso ones) and weekday names."""
     import stopwordsiso
@@ -44,7 +44,7 @@ def openers() -> frozenset:
 
 
 def _plain(word: str) -> bool:
-    """Capitalised like any word at a sentence's start: "Kontainer", "Autumn" (not "MiLab", "BPOM")."""
+    """Capitalised like any word at a sentence's start: "Kontainer", "Autumn" (not "Medisa", "BPOM")."""
     return word[:1].isupper() and word[1:].islower()
 
 
@@ -75,7 +75,7 @@ def name_spans(text: str, common: set[str]) -> list[tuple[str, int]]:
         opens = not before or before[-1] in ".!?\"“("
         if opens and (words[0].casefold() in common or (len(words) == 1 and _plain(words[0]))):
             # A sentence's first word is capitalised anyway: a name only when it could not be a
-            # common word ("MiLab", "BPOM"), or when more capitalised words follow it.
+            # common word ("Medisa", "BPOM"), or when more capitalised words follow it.
             words = words[1:]
         while words and words[0].casefold() in openers():
             words = words[1:]
@@ -98,7 +98,7 @@ class Place:
 
 
 def place_spans(text: str, common: set[str]) -> list[Place]:
-    """Names right after a word of place ("di Beijing", "based in Cikarang", "ke Tiongkok"), and
+    """Names right after a word of place ("di Beijing", "based in Karawang", "ke Tiongkok"), and
     the region that may follow one ("Surabaya, East Java").
 
     >>> [p.name for p in place_spans("Li Li di Shanghai, lalu terbang ke Beijing.", set())]

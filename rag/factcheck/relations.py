@@ -2,15 +2,15 @@
 another organisation than the article does.
 
 Three shapes news text uses, in both languages:
-- what belongs to a name: "teknologi vaksin inhalasi dari CanSino", "vaccine technology developed
-  by CanSino", "CanSino's inhaled vaccine" — in the article, the name after the thing;
-- who acts: "Kemenperin ... menerima proposal", "MiLab shipped ..." — the name before the act;
-- who partners: "Kalbe Farma dan CSPC", "BPOM with MFDS".
+- what belongs to a name: "teknologi vaksin inhalasi dari Beta Pharma", "vaccine technology developed
+  by Beta Pharma", "Beta Pharma's inhaled vaccine" — in the article, the name after the thing;
+- who acts: "Kemenperin ... menerima proposal", "Medisa shipped ..." — the name before the act;
+- who partners: "Sinar Farma dan Delta", "BPOM with MFDS".
 The claim's shape is found around each of its names; the article's sentence is searched for the
 same words (stems and the glossary, so across languages too), and the name standing in the same
 place there is compared. A different name there, and the claim's name not there, is a conflict.
 
->>> relation_conflicts("BPOM menerima proposal Biotown.", ["BPOM", "Biotown"],
+>>> relation_conflicts("BPOM menerima proposal Medipark.", ["BPOM", "Medipark"],
 ...     "Kementerian Perindustrian (Kemenperin) baru-baru ini menerima proposal dari sebuah grup usaha.",
 ...     [("Kementerian Perindustrian", 0), ("Kemenperin", 27)], "id")
 [('BPOM menerima proposal', 'Kemenperin) baru-baru ini menerima proposal')]
@@ -69,7 +69,7 @@ def _found_at(context: list[str], tokens: list[tuple[str, int, int]], lang: str)
 def _name_at(names: list[tuple[str, int]], tokens, span: tuple[int, int], after: bool,
              sentence: str = "") -> tuple[str, int] | None:
     """The name standing after (or before) the token span: after, the first one a word like
-    "dari"/"from" introduces within twice REACH words ("vaksin hepatitis dan HPV dari Innovax":
+    "dari"/"from" introduces within twice REACH words ("vaksin hepatitis dan HPV dari Alfa Bio":
     the virus's name is part of the thing), else the nearest within REACH."""
     if after:
         end = tokens[span[1]][2]
@@ -97,8 +97,8 @@ def _same(a: str, b: str) -> bool:
 
 
 def _aliases(sentence: str, names: list[tuple[str, int]]) -> dict[str, set[str]]:
-    """Each name with the names it is also called in the sentence: "PT Menarini Indria
-    Laboratories (MiLab)", "Ministry of Food and Drug Safety (MFDS)"."""
+    """Each name with the names it is also called in the sentence: "PT Medisa Nusantara
+    Laboratories (Medisa)", "Ministry of Food and Drug Safety (MFDS)"."""
     out: dict[str, set[str]] = {n: {n} for n, _ in names}
     for name, start in names:
         # the parenthesis may close a longer name: "South Korea's Ministry of Food and Drug Safety (MFDS)"
@@ -134,14 +134,14 @@ def relation_conflicts(claim: str, claim_names: list[str], sentence: str, senten
         unnamed = lambda words: [w for w in _content(words) if w[0].casefold() not in named]
         if before and (_OWNED_BY.match(before[-1][0]) or _first_of(before)):
             # "X dari N": the thing, then the name after it; "... starting with N": what comes first
-            shapes.append((unnamed(before)[-CONTEXT:], True, before))
+            shapes.append((unnamed(before)[-CONTEXT:], True))
         elif claim[at + len(name):at + len(name) + 2] in ("’s", "'s") and after:
-            # "CanSino's HPV vaccine": the owner, then the thing (the article may say "... dari Innovax")
-            shapes.append((unnamed(after)[:CONTEXT], True, after))
+            # "Beta Pharma's HPV vaccine": the owner, then the thing (the article may say "... dari Alfa Bio")
+            shapes.append((unnamed(after)[:CONTEXT], True))
         elif after and not claim[at + len(name):after[0][1]].strip():
             # "N menerima proposal": the name, then its act (not "N, ...", "N-bound", "N's")
-            shapes.append((unnamed(after)[:CONTEXT - 1], False, after))
-        for context, name_after, _ in shapes:
+            shapes.append((unnamed(after)[:CONTEXT - 1], False))
+        for context, name_after in shapes:
             if len(context) < 2:
                 continue
             span = _found_at([w[0] for w in context], tokens, lang)
@@ -149,7 +149,7 @@ def relation_conflicts(claim: str, claim_names: list[str], sentence: str, senten
                 continue
             rival = _name_at(sentence_names, tokens, span, name_after, sentence)
             # an act's doer is not a place ("... ke Tiongkok selama sepekan, mulai"); a thing's
-            # owner may follow "dari" ("vaksin ... dari Innovax")
+            # owner may follow "dari" ("vaksin ... dari Alfa Bio")
             if (rival and (name_after or not _PLACE_WORD.search(sentence[:rival[1]]))
                     and not any(_same(alias, n) for alias in aliases[rival[0]] for n in claim_names)):
                 claimed = claim[min(at, context[0][1]):max(at + len(name), context[-1][2])]
@@ -157,11 +157,11 @@ def relation_conflicts(claim: str, claim_names: list[str], sentence: str, senten
                 out.append((claimed, shown))
         partner = _PARTNER.search(claim, 0, at)
         if partner:
-            out += _partner_conflicts(claim, claim_names, name, partner, sentence, sentence_names)
+            out += _partner_conflicts(claim, claim_names, name, partner, sentence, sentence_names, aliases)
     return out
 
 
-def _partner_conflicts(claim, claim_names, name, partner, sentence, sentence_names) -> list[tuple[str, str]]:
+def _partner_conflicts(claim, claim_names, name, partner, sentence, sentence_names, aliases) -> list[tuple[str, str]]:
     """"A dan B" in the claim, "A dan C" in the sentence (a parenthesis may stand between)."""
     first = next((n for n in claim_names if claim.find(n) + len(n) == partner.start()), None)
     if first is None:
@@ -174,7 +174,6 @@ def _partner_conflicts(claim, claim_names, name, partner, sentence, sentence_nam
             continue
         other_at = start + len(found) + tail.end()
         other = next(((n, s) for n, s in sentence_names if s == other_at), None)
-        aliases = _aliases(sentence, sentence_names)
         if other and not any(_same(alias, n) for alias in aliases[other[0]] for n in claim_names):
             return [(f"{first}{partner.group()}{name}", sentence[start:other_at + len(other[0])])]
     return []

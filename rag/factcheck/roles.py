@@ -1,20 +1,20 @@
 """Who holds which role: the title a claim gives a person, against the title the article gives them.
 
 News text attaches a title to a name in two ways: before it, capitalised, in one run of
-capitalised words ("Walikota Shijiazhuang Wang Xiankun", "President Director Idham Hamzah"), or
-after it, set off by commas ("Saribua Siahaan, Director of Investment Promotion ..., said"). A claim
-that gives a person another person's title ("Fengshan Wang, the mayor of Shijiazhuang", when the
-article names Fengshan Wang "Direktur Hebei MPA" and Wang Xiankun "Walikota Shijiazhuang")
+capitalised words ("Walikota Surakarta Budi Santoso", "President Director Yusuf Halim"), or
+after it, set off by commas ("Maria Sitorus, Director of Investment Promotion ..., said"). A claim
+that gives a person another person's title ("Rina Wulandari, the mayor of Surakarta", when the
+article names Rina Wulandari "Direktur Dinas Kesehatan" and Budi Santoso "Walikota Surakarta")
 contradicts the article, whatever else it gets right.
 
 Titles are compared word by word in both languages (stems and the glossary: "walikota" is
-"mayor"); a name inside the claim's title that the article also names (the "MiLab" of "MiLab
+"mayor"); a name inside the claim's title that the article also names (the "Medisa" of "Medisa
 President Director") needs no counterpart.
 
->>> [(t.person, t.title) for t in titles("Hadir antara lain Walikota Shijiazhuang Wang Xiankun, Direktur Hebei MPA Fengshan Wang.")]
-[('Wang Xiankun', 'Walikota Shijiazhuang'), ('Fengshan Wang', 'Direktur Hebei MPA')]
->>> [(t.person, t.title) for t in titles("Fengshan Wang, the mayor of Shijiazhuang, welcomed him.")]
-[('Fengshan Wang', 'the mayor of Shijiazhuang')]
+>>> [(t.person, t.title) for t in titles("Hadir antara lain Walikota Surakarta Budi Santoso, Direktur Dinas Kesehatan Rina Wulandari.")]
+[('Budi Santoso', 'Walikota Surakarta'), ('Rina Wulandari', 'Direktur Dinas Kesehatan')]
+>>> [(t.person, t.title) for t in titles("Rina Wulandari, the mayor of Surakarta, welcomed him.")]
+[('Rina Wulandari', 'the mayor of Surakarta')]
 """
 from __future__ import annotations
 
@@ -27,13 +27,13 @@ from rag.search.analysis import passage_terms, query_term_sets
 
 # A run of capitalised words (a title and a name), and what follows a name between commas.
 _RUN = re.compile(r"[A-Z][\w’'&.-]*(?:[ \t]+(?:[A-Z][\w’'&.-]*|of|for|&))*")
-_SENTENCE_END = re.compile(r"(?<=\w{5}\.)[ \t]+|\n")  # "Tiongkok. Kunjungan": not "Prof. Taruna"
+_SENTENCE_END = re.compile(r"(?<=\w{5}\.)[ \t]+|\n")  # "Tiongkok. Kunjungan": not "Prof. Andi"
 _APPOSITION = re.compile(r",[ \t]+(?P<title>(?:the[ \t]+|a[ \t]+|an[ \t]+|sang[ \t]+|selaku[ \t]+|sebagai[ \t]+)?[\w’'&.-]+(?:[ \t]+[\w’'&.-]+){0,9}?)[ \t]*(?=,|\)|[ \t]+(?:said|says|noted|told|added|stated|mengatakan|menyatakan|menegaskan|mengungkapkan|bilang)\b)")
-# A lower-case title right before a name, with the organisation before it ("Hebei MPA director
-# Wang Xiankun", "Shijiazhuang mayor Fengshan Wang"); where a person is from ("Indra Lampora from
-# the Indonesian Pharmaceutical Companies Association", "... dari KOTRA Jakarta").
+# A lower-case title right before a name, with the organisation before it ("Dinas Kesehatan director
+# Budi Santoso", "Surakarta mayor Rina Wulandari"); where a person is from ("Dewi Lestari from
+# the Indonesian Pharmaceutical Companies Association", "... dari KADIN Bandung").
 _TITLE_BEFORE = re.compile(r"(?P<title>(?:[A-Z][\w’'&.-]*[ \t]+){0,3}[a-z]+)[ \t]+$")
-# "Fengshan Wang adalah Walikota Shijiazhuang", "X is the mayor of Y", "X serves as director".
+# "Rina Wulandari adalah Walikota Surakarta", "X is the mayor of Y", "X serves as director".
 _PREDICATE = re.compile(r"[ \t]+(?:adalah|merupakan|ialah|menjabat(?:[ \t]+sebagai)?|sebagai|is|was|serves[ \t]+as|"
                         r"served[ \t]+as|as)[ \t]+(?P<title>[\w’'&.-]+(?:[ \t]+[\w’'&.-]+){0,6}?)[ \t]*(?=[,.;:!?)]|$)")
 _AFFILIATION = re.compile(r"[ \t]+(?P<title>(?:from|dari|of)[ \t]+(?:the[ \t]+)?[A-Z][\w’'&.-]*(?:[ \t]+(?:[A-Z][\w’'&.-]*|of|for|and|dan|&))*)")
@@ -52,7 +52,7 @@ class Titled:
     person: str
     title: str
     start: int  # where the person's name starts in the text
-    phrase: str = ""  # title and person as the text writes them ("Fengshan Wang adalah Walikota Shijiazhuang")
+    phrase: str = ""  # title and person as the text writes them ("Rina Wulandari adalah Walikota Surakarta")
 
 
 def _title_like(words: list[str]) -> bool:
@@ -66,7 +66,7 @@ def titles(text: str) -> list[Titled]:
     runs = list(_runs(text))
     for number, run in enumerate(runs):
         words = run.group().rstrip(".,").split()
-        while words and words[0].casefold() in _openers():  # "Menurut Presiden Direktur Idham Hamzah"
+        while words and words[0].casefold() in _openers():  # "Menurut Presiden Direktur Yusuf Halim"
             words = words[1:]
         if not words:
             continue
@@ -78,14 +78,14 @@ def titles(text: str) -> list[Titled]:
                                and re.fullmatch(r",[ \t]+", text[run.start() + len(run.group()):following.start()]))
         owner = next((i for i, w in enumerate(words[:-2]) if w.endswith(("’s", "'s"))), None)
         if owner is not None and not heads and 2 <= len(words) - owner - 1 <= 4:
-            # "KOTRA Jakarta's Lee Jae Guk": whose person it is, then the person
+            # "KADIN Bandung's Kim Min Jun": whose person it is, then the person
             title, person = " ".join(words[:owner + 1]), " ".join(words[owner + 1:])
             out.append(Titled(person, title, run.start() + run.group().index(person, len(title)),
                               phrase=" ".join(words)))
             continue
         if heads and following_is_person:
-            # "Presiden Direktur MiLab, Saribua Siahaan", "Chairman CSPC Pharmaceutical Group, Dongchen
-            # Cai": the title (an organisation's name may end it), a comma, the person
+            # "Presiden Direktur Medisa, Maria Sitorus", "Chairman Delta Pharmaceutical Group, Li
+            # Wei": the title (an organisation's name may end it), a comma, the person
             title = " ".join(words)
             out.append(Titled(following.group().rstrip(".,"), title, following.start(),
                               phrase=text[run.start() + run.group().index(title):following.start()
@@ -94,7 +94,7 @@ def titles(text: str) -> list[Titled]:
         if heads and heads[-1] < len(words) - 2:
             cut = heads[-1] + 1
             while cut < len(words) - 2 and words[cut][:1].isupper():
-                cut += 1  # "Direktur Hebei MPA Fengshan Wang": the title runs to the last two words
+                cut += 1  # "Direktur Dinas Kesehatan Rina Wulandari": the title runs to the last two words
             person = " ".join(words[cut:])
             title = " ".join(words[:cut])
             if not all(w[:1].isupper() for w in words[cut:]):
@@ -152,7 +152,7 @@ def _plain(word: str) -> bool:
 def title_differs(claimed: str, found: str, article_terms: frozenset) -> bool:
     """Whether the claim's title for a person says something the article's title does not:
     a common word of it ("mayor", "Health") that the article's title lacks in both languages.
-    A name inside the claim's title that the article has anywhere ("MiLab") is left out."""
+    A name inside the claim's title that the article has anywhere ("Medisa") is left out."""
     found_terms = set(passage_terms(found, "id")) | set(passage_terms(found, "en"))
     for terms in _title_terms(_strip_articles(claimed)):
         if terms & found_terms:
@@ -170,8 +170,7 @@ def _strip_articles(title: str) -> str:
 def role_conflicts(claim: str, document_text: str) -> list[tuple[str, str]]:
     """(the claim's "title person", the article's "title person") for each person the claim
     titles otherwise than the article does."""
-    article = titles(document_text)
-    article_terms = frozenset(passage_terms(document_text, "id")) | frozenset(passage_terms(document_text, "en"))
+    article, article_terms, words = _article(document_text)
     out = []
     for claimed in titles(claim):
         same = [found for found in article if _key(found.person) == _key(claimed.person)]
@@ -184,7 +183,7 @@ def role_conflicts(claim: str, document_text: str) -> list[tuple[str, str]]:
         # office ("vice chairman of the Korea Pharmaceutical & Bio Association", not "director").
         differs = same and all(title_differs(claimed.title, found.title, article_terms) for found in same)
         untitled = (not same and holders and _specific(claimed.title)
-                    and all(w.casefold() in article_text_words(document_text) for w in claimed.person.split()))
+                    and all(w.casefold() in words for w in claimed.person.split()))
         if differs or untitled:
             pair = (_shown(claimed), "; ".join(dict.fromkeys(_shown(f) for f in holders[:1] + same[:1])))
             if pair not in out:
@@ -197,9 +196,12 @@ def _specific(title: str) -> bool:
     return len([w for w in _title_terms(_strip_articles(title))]) >= 3
 
 
-@lru_cache(maxsize=64)
-def article_text_words(text: str) -> frozenset:
-    return frozenset(w.casefold() for w in re.findall(r"[\w’'-]+", text))
+@lru_cache(maxsize=256)
+def _article(text: str) -> tuple[list[Titled], frozenset, frozenset]:
+    """An article's titled people, its terms in both languages and its words: read once per
+    article, not on every check."""
+    terms = frozenset(passage_terms(text, "id")) | frozenset(passage_terms(text, "en"))
+    return titles(text), terms, frozenset(w.casefold() for w in re.findall(r"[\w’'-]+", text))
 
 
 def _key(person: str) -> tuple[str, ...]:
