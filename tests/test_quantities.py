@@ -204,7 +204,7 @@ def test_word_counts_conflict_across_languages_whatever_the_unit():
 
 
 @pytest.mark.parametrize("text", ["belasan orang", "puluhan pasien",
-                                  "tahap kedua", "kedua perusahaan", "salah satu pabrik", "one of the plants", "dua puluh orang",
+                                  "tahap kedua", "kedua perusahaan", "salah satu pabrik", "one of the plants",
                                   "seseorang", "anyone"])
 def test_not_quantities(text):
     assert extract_quantities(text) == []
@@ -353,3 +353,48 @@ def test_doctest_and_light_import():
     code = "import sys, rag.evidence.quantities; print(sorted(m for m in ('torch', 'numpy', 'transformers') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("text, kind, value, unit", [
+    ("dua puluh orang", "number", 20, "orang"),
+    ("dua belas pasar ekspor", "number", 12, "pasar"),
+    ("its twelfth market, twelve markets", "number", 12, "market"),
+    ("seratus tiga unit", "number", 103, "unit"),
+    ("one hundred and three days", "number", 103, "day"),
+    ("tiga ratus ribu unit", "number", 300_000, "unit"),
+    ("ten trillion rupiah", "money", 10e12, "IDR"),
+    ("sepuluh triliun rupiah", "money", 10e12, "IDR"),
+    ("five hundred million US dollars", "money", 5e8, "USD"),
+    ("empat puluh persen", "percent", 40, None),
+    ("twenty-five percent", "percent", 25, None),
+])
+def test_numbers_in_words(text, kind, value, unit):
+    """Compound number words are read whole (num2words' spellings read backwards), and a currency
+    or percent after them makes them money or a percentage, as after digits."""
+    found = [q for q in extract_quantities(text) if q.kind == kind]
+    assert [(q.low, q.unit) for q in found] == [(value, unit)]
+
+
+def test_number_words_split_where_no_number_spans_them():
+    assert [q.low for q in extract_quantities("two and three")] == [2, 3]
+    assert [q.low for q in extract_quantities("dua puluh lima")] == [25]
+
+
+@pytest.mark.parametrize("text, value", [("sembilan koma tiga juta unit", 9.3e6),
+                                         ("nine point three million units", 9.3e6),
+                                         ("satu koma lima", 1.5)])
+def test_decimal_point_in_words(text, value):
+    assert [q.low for q in extract_quantities(text)] == [pytest.approx(value)]
+
+
+@pytest.mark.parametrize("text, date, weekday", [("on thursday dec 4 2025", 1204, 4),
+                                                 ("friday, jan 2 2026", 102, 5),
+                                                 ("tiba 4 des 2025", 1204, None)])
+def test_lower_case_dates_with_a_year(text, date, weekday):
+    """Chat-style claims are often lower case; a year after the month makes the date certain."""
+    found = {q.kind: q.low for q in extract_quantities(text)}
+    assert found["date"] == date and found.get("weekday") == weekday
+
+
+def test_lower_case_month_word_without_a_year_is_a_word():
+    assert [q.kind for q in extract_quantities("they may 4 times")] != ["date"]

@@ -21,8 +21,8 @@ Rules where the text is ambiguous:
 - only percentages are read as ranges ("30-40%"); a range equals only a range with the same ends.
 - month names must be capitalised; month-before-day ("November 11") is read for English names only.
 - a number right after an all-caps word ("ISO 14001", "COVID-19") is an identifier and skipped,
-  unless it is a year ("APBN 2025"). "salah satu" / "one of" and compound number words
-  ("dua puluh") are not read; "belasan"/"puluhan" are not numbers.
+  unless it is a year ("APBN 2025"). "salah satu" / "one of" are not read; "belasan"/"puluhan"
+  are not numbers.
 """
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def _weekdays() -> tuple[dict[str, int], re.Pattern]:
             for number, name in get_day_names(width, locale=locale).items():
                 if len(name.rstrip(".")) >= 3:
                     names[name.rstrip(".").casefold()] = number + 1  # Babel counts from Monday = 0
-    return names, re.compile(rf"(?<!\w)(?P<w>{_alternatives(names)})\.?[ \t]*[,(]?[ \t]*$")
+    return names, re.compile(rf"(?<!\w)(?P<w>{_alternatives(names)})\.?[ \t]*[,(]?[ \t]*$", re.I)
 
 
 def _alternatives(names) -> str:
@@ -115,7 +115,11 @@ def _date_patterns() -> list[re.Pattern]:
             # d/m/y as Indonesian (and British) news writes it: "(2/1/2026)", "04/12/2025", "4.12.2025"
             re.compile(r"(?<![\w./-])(?P<d>\d{1,2})(?P<sep>[/.-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})(?![\w/-])"),
             re.compile(rf"(?<![\w.,])(?P<d>\d{{1,2}}){_ORD}\s+(?P<m>{months})\b\.?{year}"),
-            re.compile(rf"\b(?P<m>{english})\b\.?\s+(?P<d>\d{{1,2}}){_ORD}(?![\w]|[.,]\d){year}")]
+            re.compile(rf"\b(?P<m>{english})\b\.?\s+(?P<d>\d{{1,2}}){_ORD}(?![\w]|[.,]\d){year}"),
+            # In any case when a year completes it ("friday, jan 2 2026", "4 des 2025"): "may 4 2025"
+            # is a date though "may" alone is a word.
+            re.compile(rf"(?<![\w.,])(?P<d>\d{{1,2}}){_ORD}\s+(?P<m>{months})\b\.?{year[:-1]}", re.I),
+            re.compile(rf"\b(?P<m>{english})\b\.?\s+(?P<d>\d{{1,2}}){_ORD}(?![\w]|[.,]\d){year[:-1]}", re.I)]
 
 
 _SCALES = dict(ribu=1e3, rb=1e3, thousand=1e3, k=1e3, juta=1e6, jt=1e6, million=1e6, m=1e6,
@@ -124,23 +128,72 @@ _SCALES = dict(ribu=1e3, rb=1e3, thousand=1e3, k=1e3, juta=1e6, jt=1e6, million=
 _WORD_SCALE = "|".join(s for s in _SCALES if len(s) > 1)
 _MONEY_SCALE = "|".join(_SCALES)
 _SCALED = rf"(?P<num>{_SIGNED})(?:\s*(?P<scale>{{}})(?!\w)|(?!\w))"
+# A currency named after the amount: "10 triliun rupiah", "five hundred million US dollars".
+_CURRENCY_WORD = r"\s+(?P<cur>rupiah|dolar(?:\s+AS)?|(?:US\s+)?dollars?|yuan|renminbi|euros?|USD|IDR|CNY|RMB|EUR)(?!\w)"
 _MONEY = [re.compile(r"(?<!\w)(?P<cur>Rp\.?|IDR|US\$|USD|CNY|RMB|EUR|SGD|S\$|GBP|JPY|\$|€|£)\s*"
                      + _SCALED.format(_MONEY_SCALE), re.I),
-          re.compile(rf"(?<![\w.,])(?P<num>{_SIGNED})(?:\s*(?P<scale>{_WORD_SCALE})(?!\w))?\s+(?P<cur>rupiah|"
-                     r"dolar(?:\s+AS)?|(?:US\s+)?dollars?|yuan|renminbi|euros?|USD|IDR|CNY|RMB|EUR)(?!\w)", re.I)]
+          re.compile(rf"(?<![\w.,])(?P<num>{_SIGNED})(?:\s*(?P<scale>{_WORD_SCALE})(?!\w))?{_CURRENCY_WORD}", re.I)]
 _CURRENCIES = {"rp": "IDR", "rupiah": "IDR", "us$": "USD", "$": "USD", "us": "USD", "dolar": "USD",
                "dollar": "USD", "yuan": "CNY", "renminbi": "CNY", "rmb": "CNY", "€": "EUR", "euro": "EUR",
                "s$": "SGD", "£": "GBP"}
-_COUNTS = dict(satu=1, dua=2, tiga=3, empat=4, lima=5, enam=6, tujuh=7, delapan=8, sembilan=9, sepuluh=10,
-               one=1, two=2, three=3, four=4, five=5, six=6, seven=7, eight=8, nine=9, ten=10)
-_PERCENT = re.compile(rf"(?<![\w.,])(?P<num>{_SIGNED}|(?:{'|'.join(_COUNTS)})(?=\s+(?:percent|persen)\b))(?:\s*%?\s*(?:-|–|—|to|hingga|sampai|s\.?d\.?|s/d)\s*"
+_PERCENT = re.compile(rf"(?<![\w.,])(?P<num>{_SIGNED})(?:\s*%?\s*(?:-|–|—|to|hingga|sampai|s\.?d\.?|s/d)\s*"
                       rf"(?P<num2>{_NUM}))?\s*(?:%|persen\b|percent\b|per\s+cent\b)", re.I)
 _PLAIN = re.compile(r"(?<![\w.,])" + _SCALED.format(_WORD_SCALE), re.I)
 _IDENTIFIER = re.compile(r"(?:^|[^\w])[A-Z]{2,}[ -]?$")  # "ISO 14001", "COVID-19"
 
-_WORD = re.compile(rf"(?<![\w-])(?P<word>{'|'.join(_COUNTS)})(?:\s+(?P<scale>{_WORD_SCALE})(?!\w))?"
-                   r"(?P<times>\s+kali\s+lipat)?(?![\w-])", re.I)
-_COMPOUND = re.compile(r"\s+(?:puluh|belas|ratus|hundred)\b", re.I)  # "dua puluh" is 20, not 2
+
+
+@lru_cache(maxsize=1)
+def _spelled() -> tuple[dict[str, int], re.Pattern]:
+    """Numbers written in words, 1 to 1,000 in both languages ("dua belas", "seratus tiga",
+    "twenty-five", "one hundred and three"), from num2words' spelling rules read backwards, and
+    a pattern for a run of their words. A scale word after them ("dua belas ribu") is read apart."""
+    from num2words import num2words
+
+    table = {}
+    for n in range(0, 1001):
+        for lang in ("id", "en"):
+            words = num2words(n, lang=lang).replace("-", " ").split()
+            table.setdefault(" ".join(words), n)
+            table.setdefault(" ".join(w for w in words if w != "and"), n)  # "one hundred three"
+    vocabulary = sorted({w for phrase in table for w in phrase.split()} | set(_DECIMAL_POINT), key=len, reverse=True)
+    word = rf"(?:{'|'.join(vocabulary)})"
+    return table, re.compile(rf"(?<![\w-]){word}(?:[^\S\n]*-?[^\S\n]*{word}(?![\w]))*(?![\w-])", re.I)
+
+
+_DECIMAL_POINT = ("koma", "point")
+
+
+def _spelled_numbers(text: str):
+    """(value, start, end) of each number in words, the longest reading first: "dua puluh lima"
+    is 25, not 2, 20 and 5; "two and three" is 2 and 3; "sembilan koma tiga" is 9.3."""
+    table, run = _spelled()
+    for m in run.finditer(text):
+        tokens = [(t.group().casefold(), m.start() + t.start(), m.start() + t.end())
+                  for t in re.finditer(r"[^\W\d_]+", m.group())]
+        i = 0
+        while i < len(tokens):
+            for j in range(len(tokens), i, -1):
+                phrase = " ".join(t for t, _, _ in tokens[i:j])
+                if phrase in table:
+                    value, end = table[phrase], tokens[j - 1][2]
+                    if j + 1 < len(tokens) and tokens[j][0] in _DECIMAL_POINT:
+                        digits = ""
+                        for k in range(j + 1, len(tokens)):
+                            if table.get(tokens[k][0], 10) > 9:
+                                break
+                            digits, end, j = digits + str(table[tokens[k][0]]), tokens[k][2], k + 1
+                        value = float(f"{value}.{digits}") if digits else value
+                    yield value, tokens[i][1], end
+                    i = j
+                    break
+            else:
+                i += 1
+
+
+# What may follow a number in words: a scale, then "kali lipat", a percent sign or word, or a currency.
+_AFTER_WORD = re.compile(rf"(?:\s+(?P<scale>{_WORD_SCALE})(?!\w))?(?:(?P<times>\s+kali\s+lipat)|"
+                         rf"(?P<percent>\s*%|\s+(?:persen|percent|per\s+cent)(?!\w))|{_CURRENCY_WORD})?(?![\w-])", re.I)
 # "salah satu" / "one of" single a thing out; they do not count it.
 _ONE_OF, _SALAH = re.compile(r"\s+of\b", re.I), re.compile(r"salah\s+$", re.I)
 
@@ -190,9 +243,6 @@ _COUNTED_BEFORE = re.compile(r"(?P<words>(?:[^\W\d_]+[ \t]+){1,2})$")
 _NOT_UNITS = stopwords.ALL | {"lebih", "per", "since", "untuk"}
 
 
-def _number(written: str) -> float:
-    word = written.casefold()
-    return float(_COUNTS[word]) if word in _COUNTS else parse_number(written)
 
 
 def _scale(word: str | None, currency: str | None = None) -> float:
@@ -276,16 +326,16 @@ def extract_quantities(text: str) -> list[Quantity]:
         for m in pattern.finditer(text):
             if free(*m.span()):
                 cur = _currency(m["cur"])
-                value = _number(m["num"]) * _scale(m["scale"], cur)
+                value = parse_number(m["num"]) * _scale(m["scale"], cur)
                 add("money", value, value, cur, *m.span())
     for m in _PERCENT.finditer(text):
         if free(*m.span()):
-            add("percent", _number(m["num"]), _number(m["num2"] or m["num"]), None, *m.span())
+            add("percent", parse_number(m["num"]), parse_number(m["num2"] or m["num"]), None, *m.span())
     for m in _MULTIPLIER.finditer(text):
         word = (m["word"] or "").casefold()
         if not free(*m.span()) or (word == "half" and _HALF_OF_YEAR.search(text, max(0, m.start() - 8), m.start())):
             continue
-        value = _TIMES[word] if word else _FOLD[m["fold"].casefold()] if m["fold"] else _number(m["n"])
+        value = _TIMES[word] if word else _FOLD[m["fold"].casefold()] if m["fold"] else parse_number(m["n"])
         add("multiplier", value, value, None, *m.span())
     for m in _QUARTER.finditer(text):
         if free(*m.span()):
@@ -314,24 +364,27 @@ def extract_quantities(text: str) -> list[Quantity]:
         if not m["scale"] and re.fullmatch(r"\d{4}", m["num"]) and 1900 <= int(m["num"]) <= 2100:
             add("year", int(m["num"]), int(m["num"]), None, start, end)
         elif not _IDENTIFIER.search(text[max(0, start - 12):start]):
-            value = _number(m["num"]) * _scale(m["scale"])
+            value = parse_number(m["num"]) * _scale(m["scale"])
             counted, shown = _counted(text, end)
             unit, end = _unit(text, end)
             add("number", value, value, unit, start, end, counted, shown)
-    for m in _WORD.finditer(text):
-        start, end = m.span()
-        word = m["word"].lower()
-        if (not free(start, end) or _SALAH.search(text[max(0, start - 10):start])
-                or (word == "one" and _ONE_OF.match(text, end))
-                or (not m["scale"] and _COMPOUND.match(text, end))):
+    for value, start, end in _spelled_numbers(text):
+        m = _AFTER_WORD.match(text, end)
+        end = m.end() if m else end
+        if (not m or not free(start, end) or _SALAH.search(text[max(0, start - 10):start])
+                or (value == 1 and _ONE_OF.match(text, end))):
             continue
-        value = _COUNTS[word] * _scale(m["scale"])
+        value *= _scale(m["scale"])
+        counted, shown = _counted(text, end)
+        unit, unit_end = _unit(text, end)
         if m["times"]:
             add("multiplier", value, value, None, start, end)
+        elif m["percent"]:
+            add("percent", value, value, None, start, end)
+        elif m["cur"]:  # "ten trillion rupiah" is Rp10 triliun
+            add("money", value, value, _currency(m["cur"]), start, end)
         else:
-            counted, shown = _counted(text, end)
-            unit, end = _unit(text, end)
-            add("number", value, value, unit, start, end, counted, shown)
+            add("number", value, value, unit, start, unit_end, counted, shown)
     return sorted((_in_years(q) for q in found), key=lambda q: (q.start, q.kind))
 
 
