@@ -6,8 +6,10 @@ building the index when it is missing); the status line shows how far it got.
 Secure by default (README, "Security"): bound to 127.0.0.1, no share link, optional login
 (WARTA_USERNAME / WARTA_PASSWORD), the queue is the only way in (api_open=False), no
 monitoring endpoint, corpus and index folders blocked, no uploads or file routes, requests from
-other sites' pages refused, a full queue answered "busy, try again" at once (WARTA_QUEUE_SIZE),
-and a Content-Security-Policy that lets the page load nothing from another origin.
+other sites' pages and to names other than its own refused (WARTA_ALLOWED_HOSTS), bodies over
+WARTA_MAX_REQUEST_BYTES refused unread, password guesses slowed, a full queue answered "busy, try
+again" at once (WARTA_QUEUE_SIZE), and a Content-Security-Policy that lets the page load
+nothing from another origin.
 """
 import argparse
 import os
@@ -17,10 +19,13 @@ from rag.web.chat_format import (answer_body, chat_message, empty_sources_panel,
                              plain_answer, problem_message, sources_panel, status_line)
 from rag.web.check_format import empty_verdict_panel, verdict_panel
 from rag.config import Settings, setting_flags, settings_from_args
-from rag.errors import ConfigError, EmptyInput, WartaError
+from rag.errors import ConfigError, WartaError
 from rag.inputs import clean_question
 from rag.web.service import PipelineService
 
+# Sessions whose state (a page's conversation) the server keeps, most recently used first: about
+# 40 KB each, so at most ~80 MB. The page of a session pushed out starts a new conversation.
+SESSIONS_KEPT = 2000
 LANGUAGES = [("Otomatis / Auto", "auto"), ("Bahasa Indonesia", "id"), ("English", "en")]
 # Each is answered right by the default configuration (tests/test_answer_model.py): both
 # languages, and questions in the other language than their article.
@@ -54,6 +59,24 @@ mark.warta-diff { background: #fecaca; color: #111; padding: 0 .1em; font-weight
 """
 
 
+def known_event(demo, kind: str, key: str) -> bool:
+    """Whether Gradio's queue holds this event or its unread result ("event"), or messages for
+    this session ("session"), looked up as its own result routes do."""
+    queue = demo._queue
+    if kind == "session":
+        return key in queue.pending_messages_per_session
+    return key in queue.event_ids_to_events or any(key in ids for ids in queue.pending_event_ids_session.values())
+
+
+def answer_language(value) -> str | None:
+    """The answer language a request asks for: None (the question's own), "id" or "en"."""
+    if value is None:  # left out of a raw request
+        return None
+    if not isinstance(value, str) or value not in ("auto", "id", "en"):
+        raise ValueError(f"language {str(value)[:40]!r} is not one of auto, id, en")
+    return None if value == "auto" else value
+
+
 def login_from_env(env=os.environ) -> tuple[str, str] | None:
     """(user, password) when WARTA_USERNAME and WARTA_PASSWORD are both set; None when neither."""
     user, password = env.get("WARTA_USERNAME", ""), env.get("WARTA_PASSWORD", "")
@@ -84,48 +107,43 @@ class WartaChatUI:
         return self.status(), gr.Timer(active=self.service.state == "opening")
 
     def respond(self, question: str, history: list, language: str, sources_log: dict):
-        """Streams (chat, sources panel, question box, sources by message) for one question."""
+        """Streams (chat, sources panel, question box, sources by message, chat history) for one
+        question. The history is the session's own state, kept on the server: a client cannot
+        send one of its own."""
         import gradio as gr
 
         history = list(history or [])
-        question = question or ""
 
         def reply(content: str, panel: str):
             # The panel is kept under the message's position, so clicking the message shows it again.
-            return (history + [{"role": "assistant", "content": content}], panel,
-                    {**(sources_log or {}), len(history): panel})
+            chat = history + [{"role": "assistant", "content": content}]
+            return chat, panel, "", {**(sources_log or {}), len(history): panel}, chat
 
-        if not question.strip():
-            chat, panel, log = reply(escape_markdown(problem_message(EmptyInput("question"))),
-                                     empty_sources_panel())
-            yield chat, panel, "", log
+        try:
+            lang = answer_language(language)
+            # Echoed as the pipeline will read it (trimmed, broken characters replaced): the chat
+            # never shows 1 MB or a character the page cannot be sent.
+            asked = clean_question(question, self.service.settings.max_question_chars)[0]
+        except ValueError as e:  # empty, not text, or no such language: the reply says which
+            yield reply(escape_markdown(problem_message(e)), empty_sources_panel())
             return
-        history.append({"role": "user", "content": escape_markdown(self._as_asked(question))})
-        yield history, gr.skip(), "", gr.skip()
-        lang = None if language == "auto" else language
+        history.append({"role": "user", "content": escape_markdown(asked)})
+        yield history, gr.skip(), "", gr.skip(), history
         try:
             answer = None
             for event, value in self.service.pipeline().ask_stream(question, lang=lang):
                 if event == "text":
-                    yield history + [{"role": "assistant", "content": answer_body(value)}], gr.skip(), "", gr.skip()
+                    partial = history + [{"role": "assistant", "content": answer_body(value)}]
+                    yield partial, gr.skip(), "", gr.skip(), gr.skip()
                 else:
                     answer = value
-            chat, panel, log = reply(chat_message(answer), sources_panel(answer))
+            yield reply(chat_message(answer), sources_panel(answer))
         except Exception as e:  # shown as a chat message, never a stack trace; bugs still go to stderr
             if not isinstance(e, (WartaError, ValueError)):
                 import traceback
 
                 traceback.print_exc(file=sys.stderr)
-            chat, panel, log = reply(escape_markdown(problem_message(e)), empty_sources_panel())
-        yield chat, panel, "", log
-
-    def _as_asked(self, question: str) -> str:
-        """The question as the pipeline will read it (trimmed, broken characters replaced), so the
-        chat never echoes 5 MB or a character the page cannot be sent."""
-        try:
-            return clean_question(question, self.service.settings.max_question_chars)[0]
-        except EmptyInput:  # refused: the reply says why (nothing in it the page cannot send)
-            return question
+            yield reply(escape_markdown(problem_message(e)), empty_sources_panel())
 
     def ask_api(self, question: str, language: str = "auto") -> str:
         """Answer a question from the corpus: the answer with [n] markers, then its sources.
@@ -134,10 +152,8 @@ class WartaChatUI:
         """
         import gradio as gr
 
-        if language not in ("auto", "id", "en"):
-            raise gr.Error(f"language {language!r} is not one of auto, id, en", print_exception=False)
         try:
-            answer = self.service.pipeline().ask(question or "", lang=None if language == "auto" else language)
+            answer = self.service.pipeline().ask(question, lang=answer_language(language))
         except (WartaError, ValueError) as e:
             # A refused input is not a crash: no traceback in the server log.
             raise gr.Error(problem_message(e), print_exception=False) from None
@@ -146,7 +162,7 @@ class WartaChatUI:
     def check_panel(self, claim: str) -> str:
         """The fact-check panel for one claim (or a friendly message why there is none)."""
         try:
-            return verdict_panel(self.service.pipeline().check(claim or ""))
+            return verdict_panel(self.service.pipeline().check(claim))
         except Exception as e:  # shown on the page, never a stack trace; bugs still go to stderr
             if not isinstance(e, (WartaError, ValueError)):
                 import traceback
@@ -160,7 +176,7 @@ class WartaChatUI:
         import gradio as gr
 
         try:
-            return self.service.pipeline().check(claim or "").to_json()
+            return self.service.pipeline().check(claim).to_json()
         except (WartaError, ValueError) as e:
             # A refused input is not a crash: no traceback in the server log.
             raise gr.Error(problem_message(e), print_exception=False) from None
@@ -173,6 +189,7 @@ class WartaChatUI:
                         "Questions answered from a news corpus on Indonesia's pharmaceutical industry")
             status = gr.Markdown(self.status(), elem_id="warta-status")
             sources_log = gr.State({})
+            chat_history = gr.State([])
             with gr.Tab("Tanya jawab / Ask", elem_id="warta-ask-tab"), gr.Row(equal_height=False):
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(label="Percakapan / Conversation", elem_id="warta-chat", height=520,
@@ -205,8 +222,8 @@ class WartaChatUI:
                        concurrency_limit=None, show_progress="hidden")
             demo.load(self._poll_status, None, [status, timer], api_visibility="private",
                       concurrency_limit=None, show_progress="hidden")
-            question.submit(self.respond, [question, chatbot, language, sources_log],
-                            [chatbot, sources, question, sources_log], api_visibility="private",
+            question.submit(self.respond, [question, chat_history, language, sources_log],
+                            [chatbot, sources, question, sources_log, chat_history], api_visibility="private",
                             concurrency_id="answer", show_progress="minimal")
             def show_sources(log: dict, selected: gr.SelectData):
                 """The sources panel of the assistant message that was clicked."""
@@ -215,10 +232,10 @@ class WartaChatUI:
 
             chatbot.select(show_sources, [sources_log], [sources], api_visibility="private",
                            concurrency_limit=None, show_progress="hidden")
-            new_chat.click(lambda: ([], empty_sources_panel(), "", {}), None,
-                           [chatbot, sources, question, sources_log], api_visibility="private",
+            new_chat.click(lambda: ([], empty_sources_panel(), "", {}, []), None,
+                           [chatbot, sources, question, sources_log, chat_history], api_visibility="private",
                            concurrency_limit=None, show_progress="hidden")
-            chatbot.clear(lambda: (empty_sources_panel(), {}), None, [sources, sources_log],
+            chatbot.clear(lambda: (empty_sources_panel(), {}, []), None, [sources, sources_log, chat_history],
                           api_visibility="private", concurrency_limit=None, show_progress="hidden")
             claim.submit(self.check_panel, [claim], [verdict], api_visibility="private", concurrency_id="answer",
                          show_progress="minimal")
@@ -230,17 +247,30 @@ class WartaChatUI:
         """Serve the page; blocks until stopped (unless prevent_thread_lock=True)."""
         from starlette.middleware import Middleware
 
+        import inspect
+
         from rag.web.guard import SecurityHeaders, WebGuard
+        from rag.web.payloads import PayloadCheck
 
         self.demo = demo = self.create_app()
         demo.queue(api_open=False, max_size=settings.queue_size,
                    default_concurrency_limit=settings.answer_concurrency)
         blocked = [str(settings.corpus_dir.resolve()), str(settings.index_dir.resolve())]
+        # The name it was told to listen on is its own (an address is always answered to).
+        endpoints = {"ask": self.ask_api, "check": self.check_api}
+        payloads = PayloadCheck(demo.config, {name: tuple(inspect.signature(fn).parameters) for name, fn in endpoints.items()},
+                                text_limit=settings.max_question_chars)
+        guard = Middleware(WebGuard, allowed_hosts=(*settings.allowed_hosts, settings.host.lower()),
+                           max_body=settings.max_request_bytes, max_question_chars=settings.max_question_chars,
+                           payloads=payloads, known_event=lambda kind, key: known_event(demo, kind, key))
         return demo.launch(server_name=settings.host, server_port=settings.port, share=False, auth=login,
                            enable_monitoring=False, footer_links=["api"], run_history=False,
                            mcp_server=False, pwa=False, ssr_mode=False, show_error=False, strict_cors=True,
                            blocked_paths=blocked, allowed_paths=[], max_file_size="1mb", css=CSS,
-                           app_kwargs={"middleware": [Middleware(SecurityHeaders), Middleware(WebGuard)],
+                           # Gradio keeps each session's state and last values (a page's chat; every
+                           # raw /call/ request is a session of its own), 10,000 by default.
+                           state_session_capacity=SESSIONS_KEPT,
+                           app_kwargs={"middleware": [Middleware(SecurityHeaders), guard],
                                        # FastAPI's schema (Gradio already turns its /docs pages off):
                                        # Warta's API is described by Gradio's /gradio_api/info.
                                        "openapi_url": None}, **launch_options)

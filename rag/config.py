@@ -1,8 +1,10 @@
 """One frozen settings object: flags, else environment variables, else defaults.
 
 Environment variables: WARTA_CORPUS_DIR, WARTA_INDEX_DIR, WARTA_EMBEDDING_MODEL,
-WARTA_GENERATOR_MODEL, WARTA_NLI_MODEL, WARTA_HOST, WARTA_PORT, WARTA_QUEUE_SIZE (how many
-questions may wait for the web server before further ones are told "busy, try again"),
+WARTA_GENERATOR_MODEL, WARTA_NLI_MODEL, WARTA_HOST, WARTA_PORT, WARTA_ALLOWED_HOSTS (host
+names the web server answers to besides IP addresses and localhost), WARTA_MAX_REQUEST_BYTES (the
+largest request body it reads), WARTA_QUEUE_SIZE (how many questions may wait for the web
+server before further ones are told "busy, try again"),
 WARTA_GENERATION_SECONDS (the time limit for writing one generated answer), and
 WARTA_CONTEXT_TOKENS (the generator's token budget for the retrieved passages).
 The dense index: WARTA_DENSE_INDEX (auto, flat or hnsw), WARTA_HNSW_THRESHOLD (passages above
@@ -84,6 +86,14 @@ class Settings:
     # generation halves both).
     queue_size: int = 64
     answer_concurrency: int = 1
+    # Web server: the largest request body read (env WARTA_MAX_REQUEST_BYTES); anything larger is
+    # refused before it is read, so no request can hold the server's memory. 1 MiB is a long
+    # article pasted as a claim; a question is cut to max_question_chars after that.
+    max_request_bytes: int = 1 << 20
+    # Host names the server answers to besides IP addresses and localhost (env WARTA_ALLOWED_HOSTS,
+    # comma-separated; e.g. the name a reverse proxy serves it under). Any other Host is refused:
+    # a page on another site can point its own name at 127.0.0.1 (DNS rebinding).
+    allowed_hosts: tuple[str, ...] = ()
     # Per-request time limit for writing a generated answer, prompt reading included (env
     # WARTA_GENERATION_SECONDS); the answer is cut there, with a notice. The 0.5B default on two
     # CPU cores needs 0.5-3 s to read the prompt and 10-30 s for 160 tokens (eval.generation_speed).
@@ -136,6 +146,8 @@ class Settings:
             raise ConfigError(f"dense share {self.dense_share} must be between 0 and 1")
         if self.top_k < 1:
             raise ConfigError(f"k must be at least 1, got {self.top_k}")
+        if self.max_request_bytes < 4096:
+            raise ConfigError(f"request size limit {self.max_request_bytes} bytes is below the minimum of 4096")
         if self.queue_size < 1 or self.answer_concurrency < 1:
             raise ConfigError(f"queue size {self.queue_size} and answer concurrency {self.answer_concurrency} "
                               "must be at least 1")
@@ -187,6 +199,7 @@ def _number_env(name: str, default, env=None, kind=int):
 
 # Numeric settings read from the environment: variable -> (field, int or float).
 _NUMBER_ENV = {"WARTA_PORT": ("port", int), "WARTA_QUEUE_SIZE": ("queue_size", int),
+               "WARTA_MAX_REQUEST_BYTES": ("max_request_bytes", int),
                "WARTA_GENERATION_SECONDS": ("generation_seconds", float), "WARTA_CONTEXT_TOKENS": ("context_tokens", int),
                "WARTA_HNSW_THRESHOLD": ("hnsw_threshold", int), "WARTA_HNSW_RECALL": ("hnsw_target_recall", float),
                "WARTA_THREADS": ("threads", int), "WARTA_QUERY_CACHE_SIZE": ("query_cache_size", int)}
@@ -209,6 +222,8 @@ def settings_from_env(env: dict | None = None) -> Settings:
         values["nli_model"] = model_setting(env["WARTA_NLI_MODEL"])
     if env.get("WARTA_HOST"):
         values["host"] = env["WARTA_HOST"]
+    if env.get("WARTA_ALLOWED_HOSTS"):
+        values["allowed_hosts"] = tuple(h.strip().lower() for h in env["WARTA_ALLOWED_HOSTS"].split(",") if h.strip())
     for var, (name, kind) in _NUMBER_ENV.items():
         if env.get(var):
             values[name] = _number_env(var, getattr(base, name), env, kind=kind)

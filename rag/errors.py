@@ -9,6 +9,14 @@ class EmptyInput(ValueError):
         self.what = what
 
 
+class NotText(ValueError):
+    """A question, query or claim that is not a string (a number, list or object sent to /ask)."""
+
+    def __init__(self, what: str, value) -> None:
+        super().__init__(f"the {what} must be text (got {type(value).__name__})")
+        self.what, self.kind = what, type(value).__name__
+
+
 class WartaError(Exception):
     """Base class: the CLI prints these as one line on stderr and exits non-zero."""
 

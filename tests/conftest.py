@@ -98,15 +98,20 @@ def seed_bundled(bundled_model, tmp_path_factory):
     return Warta.open(settings, report=lambda message: None)
 
 
+PROXY_NAME = "warta.example"
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """`python app.py` on the seed corpus plus a hostile article, with both models missing
-    (so the real model-free and extractive fallbacks serve it)."""
+    (so the real model-free and extractive fallbacks serve it), and warta.example listed as the
+    name a proxy serves it under."""
     from tests.app_server import corpus_with_hostile_document, start_app
 
     workdir = tmp_path_factory.mktemp("app")
     corpus = corpus_with_hostile_document(workdir / "corpus")
-    server = start_app(workdir, corpus, MISSING_MODEL, MISSING_MODEL)
+    server = start_app(workdir, corpus, MISSING_MODEL, MISSING_MODEL,
+                       extra_env={"WARTA_ALLOWED_HOSTS": PROXY_NAME})
     yield server
     server.stop()
 

@@ -16,6 +16,7 @@ from tests.conftest import CORPUS, ROOT
 QUESTION, EXPECTED = "Siapa Direktur Hebei MPA?", "Fengshan Wang"
 CLAIM = "MiLab projects annual exports of 12 million units by 2030."
 FIVE_MB = "Siapa Direktur Hebei MPA? " * (5 * 2**20 // 26)
+LONG = "Siapa Direktur Hebei MPA? " * (200_000 // 26)  # under the request limit, over the question limit
 
 # Nothing a reader could call a question: refused as empty, whatever the entry point.
 EMPTY = {"empty": "", "whitespace": " \t\n\r ", "nul_only": "\x00\x00 \x00",
@@ -144,19 +145,30 @@ def test_server_cleans_control_characters_and_broken_utf8(client, app_server, qu
     assert crashes(app_server.output()) == []
 
 
-def test_server_trims_a_five_megabyte_question_and_keeps_serving(client, app_server):
-    text = client.predict(FIVE_MB, api_name="/ask")
+def test_server_trims_a_long_question_and_keeps_serving(client, app_server):
+    text = client.predict(LONG, api_name="/ask")
     assert text.startswith("Pertanyaan dipotong menjadi 1000 karakter pertama.") and EXPECTED in text
-    checked = client.predict(FIVE_MB, api_name="/check")
+    checked = client.predict(LONG, api_name="/check")
     assert len(checked["claim"]) == 1000 and "1000" in " ".join(checked["notices"])
     assert EXPECTED in client.predict(QUESTION, api_name="/ask")
     assert crashes(app_server.output()) == []
 
 
-@pytest.mark.parametrize("question", [CLEANED["lone_surrogate"][0], FIVE_MB], ids=["lone_surrogate", "five_mb"])
+def test_server_refuses_a_five_megabyte_question_unread_and_keeps_serving(client, app_server):
+    """Over the request limit (1 MiB): refused before it is read, in words both clients show."""
+    from gradio_client.exceptions import ValidationError
+
+    for api_name in ("/ask", "/check"):
+        with pytest.raises(ValidationError, match="The request is too large .over 1 MiB."):
+            client.predict(FIVE_MB, api_name=api_name)
+    assert EXPECTED in client.predict(QUESTION, api_name="/ask")
+    assert crashes(app_server.output()) == []
+
+
+@pytest.mark.parametrize("question", [CLEANED["lone_surrogate"][0], LONG], ids=["lone_surrogate", "long"])
 def test_chat_page_echoes_the_cleaned_question(client, question):
     """The page's own event (what the browser sends): a surrogate in the echoed question kills the
-    reply stream (orjson refuses it), and 5 MB comes back in the chat bubble."""
+    reply stream (orjson refuses it), and 200 KB would come back in the chat bubble."""
     try:
         success, output = raw_predict(client, "respond", question, [], "auto", None)
     finally:

@@ -4,6 +4,7 @@ route that carries data refuses a visitor without a session."""
 import http.client
 import json
 import re
+import time
 import urllib.parse
 import uuid
 from urllib.parse import urlsplit
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.app_server import corpus_with_hostile_document, start_app
-from tests.conftest import MISSING_MODEL
+from tests.conftest import MISSING_MODEL, PROXY_NAME
 
 USER, PASSWORD = "redaksi", "rahasia-warta"
 # What must never appear in a refusal: /etc/passwd, the corpus, the index manifest, the process
@@ -148,19 +149,111 @@ def test_requests_from_other_sites_pages_are_refused_and_not_granted_cors(app_se
             tried += 2
         # Also when the server is reached under a public name (behind a proxy, or --host 0.0.0.0):
         # Gradio's own CORS then grants every origin, so only the refusal stands in the way.
-        for host in ("warta.example", "192.168.1.20:7860"):
+        for host in (PROXY_NAME, "192.168.1.20:7860"):
             status, _, answer = request(app_server.url, "POST", "/gradio_api/queue/join", join_body(),
                                         {"Origin": origin, "Host": host, "Content-Type": "application/json"})
             assert status == 403 and "event_id" not in answer, (origin, host, status)
             tried += 1
     assert tried == len(FOREIGN_ORIGINS) * (2 * len(cross_origin_requests(port)) + 2)
     # The page's own origin (and a proxy's public name for it) still gets in.
-    for headers in ({"Origin": f"http://{own}"}, {"Origin": "https://warta.example", "Host": "warta.example"},
-                    {"Origin": "https://warta.example", "X-Forwarded-Host": "warta.example"}):
+    for headers in ({"Origin": f"http://{own}"}, {"Origin": f"https://{PROXY_NAME}", "Host": PROXY_NAME},
+                    {"Origin": f"https://{PROXY_NAME}", "X-Forwarded-Host": PROXY_NAME}):
         status, _, answer = request(app_server.url, "POST", "/gradio_api/call/ask",
                                     json.dumps({"data": ["Siapa Direktur Hebei MPA?", "auto"]}).encode(),
                                     {"Content-Type": "application/json", **headers})
         assert status == 200 and "event_id" in answer, (headers, status, answer)
+
+
+def test_names_the_server_was_not_given_are_refused_dns_rebinding(app_server):
+    """A page on attacker.example, its name pointed at 127.0.0.1, sends Host and Origin that match
+    each other: only the server's own names (addresses, localhost, WARTA_ALLOWED_HOSTS) get in."""
+    port = urlsplit(app_server.url).port
+    routes = [("POST", "/gradio_api/queue/join", join_body()), ("GET", "/config", None), ("GET", "/", None),
+              ("GET", "/gradio_api/info", None), ("POST", "/login", b"username=a&password=b"),
+              ("GET", "/gradio_api/queue/data?session_hash=abc", None)]
+    for name in (f"attacker.example:{port}", "attacker.example", f"127.0.0.1.attacker.example:{port}",
+                 f"{PROXY_NAME}.attacker.example", f"localhost.attacker.example:{port}", ""):
+        for method, path, body in routes:
+            headers = {"Host": name, "Origin": f"http://{name}", "Content-Type": "application/json"}
+            status, _, answer = request(app_server.url, method, path, body, headers, read=4000)
+            assert status == 421 and "WARTA_ALLOWED_HOSTS" in answer, (name, path, status)
+            assert "event_id" not in answer and not any(leak in answer for leak in LEAKS if leak != "WARTA_")
+        # ... nor through a forwarded name the attacker's script adds
+        status, _, _ = request(app_server.url, "GET", "/config", headers={"Host": f"127.0.0.1:{port}",
+                                                                        "X-Forwarded-Host": name or "x.example"})
+        assert status == 421, name
+    for name in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "192.168.1.20:7860", PROXY_NAME,
+                 f"{PROXY_NAME.upper()}:{port}"):
+        status, _, answer = request(app_server.url, "POST", "/gradio_api/call/ask",
+                                    json.dumps({"data": ["Siapa Direktur Hebei MPA?", "auto"]}).encode(),
+                                    {"Host": name, "Origin": f"http://{name}", "Content-Type": "application/json"})
+        assert status == 200 and "event_id" in answer, (name, status, answer)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])
+def test_bodies_over_the_limit_are_refused_unread(app_server, chunked):
+    def payload():
+        body = json.dumps({"data": ["x" * (5 << 20), "auto"], "fn_index": 0, "session_hash": "big"}).encode()
+        # Chunked: no Content-Length, so it is counted as it arrives and refused once past the limit.
+        return iter([body[i:i + (64 << 10)] for i in range(0, len(body), 64 << 10)]) if chunked else body
+
+    for path, wanted in (("/gradio_api/queue/join", 422), ("/gradio_api/call/ask", 413), ("/login", 413)):
+        status, _, answer = request(app_server.url, "POST", path, payload(), {"Content-Type": "application/json"})
+        assert status == wanted and "The request is too large (over 1 MiB)" in answer, (path, status)
+    status, _, answer = request(app_server.url, "POST", "/gradio_api/call/ask",
+                                json.dumps({"data": ["Siapa Direktur Hebei MPA?", "auto"]}).encode(),
+                                {"Content-Type": "application/json"})
+    assert status == 200 and "event_id" in answer
+
+
+def test_values_a_component_cannot_read_are_refused_without_a_traceback(app_server):
+    """Through the raw queue, as any client may send them: Gradio alone printed a traceback for each
+    and told the client `"error": null`."""
+    config = json.loads(request(app_server.url, "GET", "/config")[2])
+    fn = {d["api_name"]: d["id"] for d in config["dependencies"]}
+    tracebacks = app_server.output().count("Traceback")
+    nan = float("nan")
+    bad = [(fn["ask"], [5, "auto"]), (fn["ask"], [["Biotown"], "auto"]), (fn["ask"], [{"q": 1}, "auto"]),
+           (fn["ask"], [nan, "auto"]), (fn["ask"], ["Biotown", 7]), (fn["check"], [True]),
+           (fn["ask"], ["Biotown", "auto", "extra"]), (fn["respond"], [5, None, "auto", None]),
+           (fn["respond"], ["Biotown", None, ["auto"], None]), (fn["load_example"], ["Siapa Direktur Hebei MPA?"]),
+           (fn["load_example"], [999]), (fn["load_example"], [-1]), ("0", ["x"]), (True, ["x"]), (10**6, ["x"]),
+           (fn["ask"], "Biotown")]
+    for index, data in bad:
+        body = json.dumps({"data": data, "fn_index": index, "session_hash": uuid.uuid4().hex[:10]}).encode()
+        status, _, answer = request(app_server.url, "POST", "/gradio_api/queue/join", body,
+                                    {"Content-Type": "application/json"})
+        assert status == 422 and "Invalid request" in answer and "event_id" not in answer, (index, data, status)
+    for raw in (b"[1, 2]", b"not json", b"[" * 100_000):
+        status, _, answer = request(app_server.url, "POST", "/gradio_api/queue/join", raw,
+                                    {"Content-Type": "application/json"})
+        assert status == 422 and "Invalid request" in answer, raw[:10]
+    status, _, answer = request(app_server.url, "POST", "/gradio_api/call/ask", json.dumps({"data": [42]}).encode(),
+                                {"Content-Type": "application/json"})
+    assert status == 422 and "value 1 must be string, not int" in answer
+    # Left-out values are nothing: the endpoint's own message says what is missing.
+    status, _, answer = request(app_server.url, "POST", "/gradio_api/call/check", json.dumps({"data": []}).encode(),
+                                {"Content-Type": "application/json"})
+    assert status == 200 and "event_id" in answer
+    result = request(app_server.url, "GET", f"/gradio_api/call/check/{json.loads(answer)['event_id']}")[2]
+    assert "The claim is empty" in result, result
+    status, _, answer = request(app_server.url, "POST", "/gradio_api/call/ask",
+                                json.dumps({"data": ["Siapa Direktur Hebei MPA?"]}).encode(),
+                                {"Content-Type": "application/json"})
+    result = request(app_server.url, "GET", f"/gradio_api/call/ask/{json.loads(answer)['event_id']}")[2]
+    assert "Fengshan Wang" in result
+    # The API page's curl examples use /call/v2/NAME, values by name: private events, unknown
+    # names, wrong types are refused; a left-out question is empty.
+    for name, body in (("respond", {"question": "Biotown"}), ("load_example", {}), ("ask", {"x": 1}),
+                       ("ask", {"question": 5}), ("check", {"claim": ["Biotown"]}), ("ask", [1])):
+        status, _, answer = request(app_server.url, "POST", f"/gradio_api/call/v2/{name}", json.dumps(body).encode(),
+                                    {"Content-Type": "application/json"})
+        assert status == 422 and "Invalid request" in answer, (name, body, status)
+    status, _, answer = request(app_server.url, "POST", "/gradio_api/call/v2/ask", b"{}",
+                                {"Content-Type": "application/json"})
+    result = request(app_server.url, "GET", f"/gradio_api/call/v2/ask/{json.loads(answer)['event_id']}")[2]
+    assert "The question is empty" in result, result
+    assert app_server.output().count("Traceback") == tracebacks
 
 
 # ---------------------------------------------------------------- 16: with a login
@@ -246,7 +339,8 @@ def test_with_a_login_every_data_route_refuses_a_visitor_without_a_session(login
         if template in PUBLIC:
             public += 1
         else:
-            assert status in (401, 403, 404, 405), (method, template, status, body[:200])
+            # 422: a body that names no event of this app is refused before the login is asked for
+            assert status in (401, 403, 404, 405, 422), (method, template, status, body[:200])
             refused += 1
     assert refused >= 35 and refused + public == len(routes)
     # The login page itself says nothing about the app behind it (Gradio would embed the API
@@ -291,3 +385,40 @@ def test_after_logging_in_the_page_and_api_work_and_monitoring_stays_off(login_s
     page.wait_for_function("[...document.querySelectorAll(\"#warta-chat [data-testid='bot']\")]"
                            ".some(b => b.innerText.includes('Idham Hamzah'))", timeout=30000)
     page.close()
+
+
+def test_a_link_from_another_site_cannot_log_the_user_out(login_server):
+    """The browser marks a navigation from another site's page Sec-Fetch-Site: cross-site (and sends
+    no Origin on a GET); the session cookie is SameSite=strict besides."""
+    form = urllib.parse.urlencode({"username": USER, "password": PASSWORD}).encode()
+    status, headers, _ = request(login_server.url, "POST", "/login", form,
+                                 {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200
+    cookies = headers.get_all("set-cookie")
+    assert cookies and all("samesite=strict" in c.lower() for c in cookies), cookies
+    session = {"Cookie": "; ".join(c.split(";")[0] for c in cookies)}
+    for path in ("/logout", "/login", "/config", "/gradio_api/info"):
+        status, _, answer = request(login_server.url, "GET", path, headers={**session, "Sec-Fetch-Site": "cross-site"})
+        assert status == 403 and "Cross-site" in answer, (path, status)
+    assert request(login_server.url, "GET", "/config", headers=session)[0] == 200  # still logged in
+    # A link to the page itself from elsewhere still opens it.
+    assert request(login_server.url, "GET", "/", headers={"Sec-Fetch-Site": "cross-site"})[0] == 200
+
+
+def test_password_guesses_are_slowed_and_the_right_one_waits_too(login_server):
+    """Gradio alone took 2,000 wrong passwords in 25 s, then the right one."""
+    def login(password):
+        form = urllib.parse.urlencode({"username": USER, "password": password}).encode()
+        return request(login_server.url, "POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+
+    answers = [login(f"guess-{i}") for i in range(30)]
+    checked = sum(status == 400 for status, _, _ in answers)
+    refused = [(h, a) for status, h, a in answers if status == 429]
+    assert 5 <= checked <= 9 and len(refused) == 30 - checked, [s for s, _, _ in answers]
+    assert all(int(h["retry-after"]) >= 1 and "Too many wrong passwords" in a for h, a in refused)
+    status, headers, _ = login(PASSWORD)
+    assert status == 429 and not headers.get_all("set-cookie")  # the right one, guessed now, waits too
+    time.sleep(int(headers["retry-after"]) + 0.5)
+    status, headers, _ = login(PASSWORD)  # ... and gets in once the wait is over, which clears the count
+    assert status == 200 and headers.get_all("set-cookie")
+    assert login("wrong")[0] == 400

@@ -15,7 +15,7 @@ import re
 import string
 
 from rag.answer.record import Answer, Citation
-from rag.errors import EmptyInput, NotReady, WartaError
+from rag.errors import EmptyInput, NotReady, NotText, WartaError
 from rag.messages import say, say_both
 from rag.search.retrieval import Hit
 
@@ -174,6 +174,9 @@ def problem_message(error: Exception) -> str:
         return say_both("not_ready", stage=str(error))
     if isinstance(error, EmptyInput):
         return say_both("empty_claim" if error.what == "claim" else "empty_question")
+    if isinstance(error, NotText):
+        return say_both("not_text", what=error.what, kind=error.kind,
+                        what_id={"claim": "klaim", "query": "kueri"}.get(error.what, "pertanyaan"))
     first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
     if isinstance(error, WartaError):
         return say_both("cannot_start", error=first_line)
