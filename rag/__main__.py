@@ -54,6 +54,8 @@ def _index(args) -> int:
     from rag.pipeline import Warta
 
     warta = Warta.open(_settings(args), rebuild=args.rebuild)
+    if warta.index.notice is not None:
+        return 1  # not updated; stderr has said why in one line
     manifest = warta.index.manifest
     counts = manifest["counts"]
     print(f"index {warta.index.path}: {counts['documents']} documents, {counts['passages']} passages, "

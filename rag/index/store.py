@@ -27,6 +27,7 @@ from rag.ingest.chunking import Passage
 from rag.ingest.corpus import Document
 from rag.search.dense import DenseIndex
 from rag.errors import IndexBusy, IndexInvalid
+from rag.messages import Notice
 from rag.search.lexical import LexicalIndex
 
 FORMAT_VERSION = 1
@@ -47,6 +48,9 @@ class LoadedIndex:
     passages: list[Passage]
     lexical: LexicalIndex
     dense: DenseIndex | None
+    # Set when this build is served although a newer one was wanted and could not be written
+    # (rag.index.ensure): what went wrong and what to do, said on stderr and in the page's status.
+    notice: Notice | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -257,6 +261,25 @@ class IndexStore:
         path.mkdir(parents=True)
         return path
 
+    def discard(self, tmp: Path) -> None:
+        """Remove a build that failed before it went live: on a full disk, every failed try
+        would otherwise leave its files behind and keep the disk full."""
+        final = tmp.with_name(tmp.name.removeprefix(".tmp-"))
+        live = self.current_dir_or_none()
+        for path in (tmp, final):  # commit may have renamed it before failing
+            if path != live and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (self.root / "CURRENT.tmp").unlink(missing_ok=True)
+
+    def clear_stale(self) -> list[str]:
+        """Remove `.tmp-*` builds that killed or failed builds left, and name them. Only under the
+        lock: then no other build is writing one."""
+        stale = sorted(self.builds.glob(".tmp-*")) if self.builds.is_dir() else []
+        for path in stale:
+            shutil.rmtree(path, ignore_errors=True)
+        return [path.name for path in stale if not path.exists()]
+
     def commit(self, tmp: Path) -> Path:
         """Publish a finished build: rename it into place, then switch CURRENT to it."""
         fsync_tree(tmp)
@@ -309,6 +332,9 @@ class IndexStore:
             # Renamed first: a kill halfway through rmtree must not leave a half-deleted build
             # under a published name.
             doomed = path if path.name.startswith(".tmp-") else path.with_name(f".tmp-removing-{path.name}")
-            if doomed != path:
-                os.replace(path, doomed)
+            try:
+                if doomed != path:
+                    os.replace(path, doomed)
+            except OSError:  # the new build is live already; an old one left is removed next time
+                continue
             shutil.rmtree(doomed, ignore_errors=True)
