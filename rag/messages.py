@@ -3,6 +3,8 @@
 import sys
 from dataclasses import dataclass, field
 
+from rag.terminal import echo
+
 MESSAGES = {
     "corpus_says": {"en": "The corpus says:", "id": "Menurut korpus:"},
     "quoted_in": {"en": {"id": "(quoted in Indonesian)", "en": ""},
@@ -98,4 +100,4 @@ class Notice:
 
 
 def report_to_stderr(message: str) -> None:
-    print(f"warta: {message}", file=sys.stderr, flush=True)
+    echo(f"warta: {message}", file=sys.stderr)  # reports name corpus files: escaped like all CLI output

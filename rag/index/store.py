@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from rag.ingest.chunking import Passage
 from rag.ingest.corpus import Document
 from rag.search.dense import DenseIndex
 from rag.errors import IndexBusy, IndexInvalid
-from rag.messages import Notice
+from rag.messages import Notice, report_to_stderr
 from rag.search.lexical import LexicalIndex
 
 FORMAT_VERSION = 1
@@ -243,8 +242,8 @@ class IndexStore:
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            print(f"warta: another index build is running (lock {self.root / '.lock'}); "
-                  f"waiting up to {timeout_s:.0f} s", file=sys.stderr, flush=True)
+            report_to_stderr(f"another index build is running (lock {self.root / '.lock'}); "
+                             f"waiting up to {timeout_s:.0f} s")
             try:
                 lock.acquire(timeout=timeout_s)
             except Timeout:
