@@ -163,3 +163,12 @@ def test_the_page_with_no_index_says_what_to_do_not_try_again(unwritable, tmp_pa
     status = out.stdout.replace("\\", "").splitlines()[0]
     assert "Warta tidak dapat dimulai: indeks tidak dapat ditulis ke" in status
     assert "Warta could not start: cannot write the index to" in status and "File too large" in status
+
+
+def test_an_up_to_date_index_is_served_from_a_read_only_folder_without_a_word(unwritable, settings, tmp_path):
+    index = Warta.open(settings.with_overrides(corpus_dir=unwritable.corpus, index_dir=tmp_path / "index"),
+                       report=lambda message: None).index
+    out = unwritable("read-only", "search", "Apa itu Biotown?", index=tmp_path / "index")
+    assert out.returncode == 0, out.stderr
+    assert "Biotown" in out.stdout and "not writable" not in out.stderr and "rebuild" not in out.stderr
+    assert _builds(tmp_path / "index") == [index.path.name]
