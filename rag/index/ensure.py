@@ -1,6 +1,7 @@
 """A verified index that serves this corpus and model: load it, or build or update it under a lock."""
 from __future__ import annotations
 
+import errno
 from typing import Callable
 
 from rag.config import Settings
@@ -12,6 +13,9 @@ from rag.messages import Notice
 from rag.search.embedding import Embedder
 
 Report = Callable[[str], None]
+# Why a folder cannot be written: full (or over quota, or over the file size limit), read-only,
+# or not ours. A raw traceback for these would help nobody; other errors are not about the folder.
+UNWRITABLE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def ensure_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, settings: Settings,
@@ -52,7 +56,9 @@ def ensure_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, s
                 report(f"removed {len(stale)} unfinished build(s) left by earlier failures: {', '.join(stale)}")
             return build_index(store, corpus, embedder, settings, previous=previous,
                                model_free_reason=model_free_reason, report=report)
-    except OSError as e:  # disk full, read-only folder: a raw traceback would help nobody
+    except OSError as e:
+        if e.errno not in UNWRITABLE:
+            raise
         return _serve_unwritable(store, index, embedder, e, report)
 
 
