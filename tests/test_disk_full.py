@@ -172,3 +172,21 @@ def test_an_up_to_date_index_is_served_from_a_read_only_folder_without_a_word(un
     assert out.returncode == 0, out.stderr
     assert "Biotown" in out.stdout and "not writable" not in out.stderr and "rebuild" not in out.stderr
     assert _builds(tmp_path / "index") == [index.path.name]
+
+
+def test_a_build_that_fails_after_its_rename_is_removed_and_the_live_one_kept(settings, tmp_path):
+    """commit renames the build to its published name before it switches CURRENT; a failure
+    between the two (here CURRENT.tmp cannot be written: a folder holds its name) must not leave
+    the unpublished build behind, nor touch the live one."""
+    from rag.index.store import IndexStore
+
+    live = Warta.open(settings, report=lambda message: None).index.path
+    store = IndexStore(settings.index_dir)
+    tmp = store.new_build_dir()
+    (tmp / "documents.jsonl").write_text("{}\n", encoding="utf-8")
+    (settings.index_dir / "CURRENT.tmp").mkdir()
+    with pytest.raises(IsADirectoryError):
+        store.commit(tmp)
+    assert sorted(_builds(settings.index_dir)) == sorted([live.name, tmp.name.removeprefix(".tmp-")])
+    store.discard(tmp)
+    assert _builds(settings.index_dir) == [live.name] and store.load().path == live

@@ -264,10 +264,12 @@ class IndexStore:
         """Remove a build that failed before it went live: on a full disk, every failed try
         would otherwise leave its files behind and keep the disk full."""
         final = tmp.with_name(tmp.name.removeprefix(".tmp-"))
-        live = self.current_dir_or_none()
-        for path in (tmp, final):  # commit may have renamed it before failing
-            if path != live and path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            # commit may have renamed it before failing: back to its unpublished name first, so
+            # a kill halfway through rmtree leaves no half-deleted build under a published name
+            if final != self.current_dir_or_none() and final.is_dir():
+                os.replace(final, tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
         with contextlib.suppress(OSError):
             (self.root / "CURRENT.tmp").unlink(missing_ok=True)
 
