@@ -99,7 +99,7 @@ class WartaChatUI:
         if state == "failed":
             return f"⚠️ {escape_markdown(problem_message(self.service.error))}"
         warta = self.service.pipeline()
-        return status_line(warta.answer_mode(), warta.index.manifest["counts"])
+        return status_line(warta.answer_mode(), warta.index.manifest["counts"], warta.index.notice)
 
     def _poll_status(self):
         import gradio as gr

@@ -1,7 +1,8 @@
 """Command line: python -m rag index | search | ask | check | download (contracts in DESIGN.md).
 
 Results go to stdout (JSON with --json); progress and problems to stderr, errors as one line
-with a non-zero exit status.
+with a non-zero exit status. What is printed for people goes through rag.terminal.echo, so no
+title or article text can send the terminal an escape sequence.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from rag.config import RETRIEVAL_MODES, setting_flags, settings_from_args
 from rag.errors import WartaError
+from rag.terminal import echo
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,9 +56,11 @@ def _index(args) -> int:
     from rag.pipeline import Warta
 
     warta = Warta.open(_settings(args), rebuild=args.rebuild)
+    if warta.index.notice is not None:
+        return 1  # not updated; stderr has said why in one line
     manifest = warta.index.manifest
     counts = manifest["counts"]
-    print(f"index {warta.index.path}: {counts['documents']} documents, {counts['passages']} passages, "
+    echo(f"index {warta.index.path}: {counts['documents']} documents, {counts['passages']} passages, "
           f"{counts['vectors']} vectors ({', '.join(manifest['retrieval_modes'])}); "
           f"built {manifest['created_at']} in {manifest['build_seconds']} s; "
           f"{len(manifest['skipped'])} file(s) skipped")
@@ -90,11 +94,11 @@ def _read_batch(path: Path, field: str = "question"):
 def _print_hits(result: dict) -> None:
     mode = result["mode"]
     note = f" (asked for {mode['requested']}: {mode['reason']})" if mode["reason"] else ""
-    print(f"{len(result['passages'])} passages, {mode['retrieval']} retrieval{note}, "
+    echo(f"{len(result['passages'])} passages, {mode['retrieval']} retrieval{note}, "
           f"{result['timings_ms']['total']:.0f} ms")
     for hit in result["passages"]:
         text = " ".join(hit["text"].split())
-        print(f"\n[{hit['rank']}] {hit['title']} — {hit['source'] or 'no outlet named'}, {hit['date'] or 'no date'}"
+        echo(f"\n[{hit['rank']}] {hit['title']} — {hit['source'] or 'no outlet named'}, {hit['date'] or 'no date'}"
               f"\n    {hit['chunk_id']} [{hit['start']}:{hit['end']}] score {hit['score']:.4f}"
               f"\n    {text[:300]}{'…' if len(text) > 300 else ''}")
 
@@ -117,7 +121,7 @@ def _run_one_or_batch(args, text, run, show) -> int:
     for number, item_id, item, error in _read_batch(args.batch, "claim" if what == "claim" else "question"):
         if error:
             failures += 1
-            print(f"warta: {error}", file=sys.stderr)
+            echo(f"warta: {error}", file=sys.stderr)
             print(json.dumps({"id": item_id, "line": number, "error": error}, ensure_ascii=False))
             continue
         print(json.dumps(run(warta, item, item_id), ensure_ascii=False), flush=True)
@@ -128,16 +132,21 @@ def _search(args) -> int:
     return _run_one_or_batch(args, args.query, lambda w, q, i: w.search(q, query_id=i), _print_hits)
 
 
+def _cited(c: dict) -> str:
+    """A citation's line: [n] title — outlet, date (chunk id, characters start–end)."""
+    return (f"[{c['n']}] {c['title']} — {c['source'] or 'no outlet named'}, {c['date'] or 'no date'} "
+            f"({c['chunk_id']}, characters {c['start']}–{c['end']})")
+
+
 def _print_answer(result: dict) -> None:
-    print(result["answer"])
+    echo(result["answer"])
     for c in result["citations"]:
-        print(f"[{c['n']}] {c['title']} — {c['source'] or 'no outlet named'}, {c['date'] or 'no date'} "
-              f"({c['chunk_id']}, characters {c['start']}–{c['end']})")
+        echo(_cited(c))
     if result["abstained"]:
         for p in result["passages"][:3]:
-            print(f"  · {p['title']}: {' '.join(p['text'].split())[:160]}…")
+            echo(f"  · {p['title']}: {' '.join(p['text'].split())[:160]}…")
     mode = result["mode"]
-    print(f"\n{mode['answerer']} answer, {mode['retrieval']} retrieval"
+    echo(f"\n{mode['answerer']} answer, {mode['retrieval']} retrieval"
           f"{' (model-free: ' + mode['reason'] + ')' if mode['reason'] else ''}, {result['timings_ms']['total']:.0f} ms")
 
 
@@ -147,11 +156,10 @@ def _ask(args) -> int:
 
 
 def _print_verdict(result: dict) -> None:
-    print(f"{result['verdict'].upper()} (confidence {result['confidence']:.2f}): {result['explanation']}")
+    echo(f"{result['verdict'].upper()} (confidence {result['confidence']:.2f}): {result['explanation']}")
     for c in result["evidence"]:
-        print(f"[{c['n']}] {c['title']} — {c['source'] or 'no outlet named'}, {c['date'] or 'no date'} "
-              f"({c['chunk_id']}, characters {c['start']}–{c['end']})\n    “{c['quote']}”")
-    print(f"\nsentences matched by {result['mode']['subject']}")
+        echo(f"{_cited(c)}\n    “{c['quote']}”")
+    echo(f"\nsentences matched by {result['mode']['subject']}")
 
 
 def _check(args) -> int:
@@ -169,15 +177,15 @@ def _download(args) -> int:
         wanted.append(("nli", settings.nli_model))
     for kind, name in wanted:
         if name is None:
-            print(f"{kind} model: turned off, nothing to download")
+            echo(f"{kind} model: turned off, nothing to download")
             continue
         if kind == "embedding" and name == BUNDLED:
-            print(f"{kind} model: the bundled {BUNDLED_NAME} comes with the install, nothing to download")
+            echo(f"{kind} model: the bundled {BUNDLED_NAME} comes with the install, nothing to download")
             continue
         if kind == "embedding" and name == AUTO:
             name = DEFAULT_EMBEDDING_MODEL  # the original; without it the bundled copy serves
-        print(f"{kind} model: fetching {name}", file=sys.stderr, flush=True)
-        print(f"{kind} model {name}: {download(name)}")
+        echo(f"{kind} model: fetching {name}", file=sys.stderr)
+        echo(f"{kind} model {name}: {download(name)}")
     return 0
 
 
@@ -187,10 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except WartaError as e:
-        print(f"warta: error: {e}", file=sys.stderr)
+        echo(f"warta: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("warta: interrupted", file=sys.stderr)
+        echo("warta: interrupted", file=sys.stderr)
         return 130
 
 

@@ -43,3 +43,11 @@ class IndexBusy(WartaError):
 
 class NotReady(WartaError):
     """The pipeline is still being opened (models loading, index being built)."""
+
+
+class IndexUnwritable(WartaError):
+    """The index cannot be written (disk full, read-only folder) and there is none to serve."""
+
+    def __init__(self, notice) -> None:  # a rag.messages.Notice, so the page can say it in both languages
+        super().__init__(notice.say("en"))
+        self.notice = notice

@@ -1,6 +1,9 @@
 """Words Warta says to people, in both languages. One place, so they stay consistent."""
 
 import sys
+from dataclasses import dataclass, field
+
+from rag.terminal import echo
 
 MESSAGES = {
     "corpus_says": {"en": "The corpus says:", "id": "Menurut korpus:"},
@@ -67,6 +70,16 @@ MESSAGES = {
                      "id": "Terlalu banyak kata sandi yang salah; coba lagi dalam {seconds} detik."},
     "not_text": {"en": "The {what} must be text (got {kind}).",
                  "id": "Isi {what_id} harus berupa teks (diterima: {kind})."},
+    "index_unwritable_serving": {
+        "en": "{folder} is not writable ({reason}): serving the previous index built {built}; "
+              "free space or fix permissions, then restart.",
+        "id": "{folder} tidak dapat ditulisi ({reason}): indeks sebelumnya (dibangun {built}) tetap dipakai; "
+              "kosongkan ruang disk atau perbaiki izin, lalu mulai ulang."},
+    "index_unwritable": {
+        "en": "cannot write the index to {folder} ({reason}) and no earlier index there can be served; "
+              "free space or fix permissions, then restart.",
+        "id": "indeks tidak dapat ditulis ke {folder} ({reason}) dan tidak ada indeks sebelumnya yang dapat dipakai; "
+              "kosongkan ruang disk atau perbaiki izin, lalu mulai ulang."},
     "failed": {"en": "This question could not be answered ({error}). The server keeps running; please try again.",
                "id": "Pertanyaan ini tidak dapat dijawab ({error}). Server tetap berjalan; silakan coba lagi."},
 }
@@ -81,5 +94,18 @@ def say_both(key: str, **values) -> str:
     return f"{say(key, 'id', **values)} / {say(key, 'en', **values)}"
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A message kept to be said later, in whichever language the reader turns out to read."""
+    key: str
+    values: dict = field(default_factory=dict)
+
+    def say(self, lang: str) -> str:
+        return say(self.key, lang, **self.values)
+
+    def both(self) -> str:
+        return say_both(self.key, **self.values)
+
+
 def report_to_stderr(message: str) -> None:
-    print(f"warta: {message}", file=sys.stderr, flush=True)
+    echo(f"warta: {message}", file=sys.stderr)  # reports name corpus files: escaped like all CLI output

@@ -45,3 +45,22 @@ def test_not_found_lists_the_closest_passages_and_empty_panel_says_what_to_do(se
     assert "Not in the corpus / Tidak ada di korpus" in panel
     assert "<h4>Closest passages (none bears the claim out)</h4>" in panel and "<li" in panel
     assert "Paste a claim" in empty_verdict_panel() and "&lt;b&gt;" in empty_verdict_panel("<b>")
+
+
+@pytest.mark.parametrize("text,needles,marked", [
+    # Case folding lengthens what comes before the needle: İ -> i̇, ß -> ss, ﬁ -> fi.
+    ("İstanbul İzmir: 12 million units", ["12 million units"], "İstanbul İzmir: <mark>12 million units</mark>"),
+    ("Straße 5, Berlin: 9.3 million units", ["9.3 million units"], "Straße 5, Berlin: <mark>9.3 million units</mark>"),
+    ("ﬁnance ﬁrm ﬂow: Rp 2 triliun", ["Rp 2 triliun"], "ﬁnance ﬁrm ﬂow: <mark>Rp 2 triliun</mark>"),
+    # The needle's own folding differs in length from the text's: the mark is the text's characters.
+    ("Die Straße in İstanbul", ["STRASSE", "İSTANBUL"], "Die <mark>Straße</mark> in <mark>İstanbul</mark>"),
+    ("ﬁnance and FINANCE", ["finance", "Finance"], "<mark>ﬁnance</mark> and <mark>FINANCE</mark>"),
+    # A match ending inside one character's folding marks the whole character; two needles never overlap.
+    ("Maß", ["mas"], "<mark>Maß</mark>"),
+    ("ßß Beijing, Beijing", ["Beijing", "beijing"], "ßß <mark>Beijing</mark>, <mark>Beijing</mark>"),
+    ("İİ <b> Shanghai", ["shanghai", ""], "İİ &lt;b&gt; <mark>Shanghai</mark>"),
+])
+def test_marks_cover_exactly_the_matching_characters_when_folding_changes_length(text, needles, marked):
+    from rag.web.check_format import _marked
+
+    assert _marked(text, needles).replace(' class="warta-diff"', "") == marked

@@ -126,3 +126,48 @@ def test_check_json_on_the_command_line(run):
     assert result["verdict"] == "contradicted"
     assert set(result) >= {"id", "claim", "lang", "verdict", "confidence", "explanation", "evidence", "timings_ms"}
     assert "9.3 million units" in result["evidence"][0]["quote"]
+
+
+# What a hostile .meta.json and article can hold that a terminal would obey: a window title (OSC),
+# clear screen, colours (CSI), a one-byte C1 CSI, a bell, a carriage return, bidi overrides.
+HOSTILE_TITLE = "Zorblax plant \x1b]0;pwned\x07 opens\x1b[2J"
+HOSTILE_SOURCE = "\x1b[31mRED NEWS\x1b[0m"
+HOSTILE_TEXT = ("Zorblax opened a vaccine plant in Cikarang in 2025.\x1b[2J The Zorblax plant makes "
+                "\x1b[31m900 units\x1b[0m of vaccine a year, said its director \u202eBudi\u202c Santoso.\x9b6n\r\n\n"
+                "The Zorblax plant employs 40 people.\x07\x1b]0;owned\x07 It was opened by the \u2066minister\u2069.\n")
+
+
+@pytest.fixture
+def hostile_corpus(tmp_path):
+    folder = tmp_path / "hostile-corpus"
+    folder.mkdir()
+    (folder / "zorblax.txt").write_text(HOSTILE_TEXT, encoding="utf-8")
+    (folder / "zorblax.meta.json").write_text(json.dumps(
+        {"title": HOSTILE_TITLE, "source": HOSTILE_SOURCE, "date": "2025-03-04", "lang": "en"}), encoding="utf-8")
+    (folder / "other.txt").write_text("A second article about a hospital in Bandung that opened in 2024.\n",
+                                      encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("args", [["search", "Zorblax plant"],
+                                  ["ask", "How many units does the Zorblax plant make a year?"],
+                                  ["check", "The Zorblax plant makes 900 units of vaccine a year."]],
+                         ids=["search", "ask", "check"])
+def test_terminal_escapes_from_the_corpus_are_printed_visibly_not_obeyed(run, hostile_corpus, args):
+    from rag.terminal import UNSAFE
+
+    out = run(*args, WARTA_CORPUS_DIR=str(hostile_corpus), WARTA_GENERATOR_MODEL=MISSING_MODEL)
+    assert out.returncode == 0, out.stderr
+    for stream in (out.stdout, out.stderr):
+        assert not [c for c in UNSAFE.findall(stream) if c not in "\n\t"], stream
+    assert "Zorblax plant \\u001b]0;pwned\\u0007 opens\\u001b[2J — \\u001b[31mRED NEWS\\u001b[0m" in out.stdout
+    assert "people.\\u0007\\u001b]0;owned\\u0007 It was opened by the \\u2066minister\\u2069." in out.stdout
+
+
+def test_the_sanitiser_keeps_layout_and_escapes_the_rest():
+    import doctest
+
+    import rag.terminal
+
+    assert doctest.testmod(rag.terminal).failed == 0
+    assert rag.terminal.shown("a\tb\r\n\x00\x7f\x85\u061c\u200f", keep="\n\t") == "a\tb\\u000d\n\\u0000\\u007f\\u0085\\u061c\\u200f"

@@ -1,8 +1,11 @@
 """The dense index type chosen by size (exact flat / HNSW), efSearch tuned at build time to a
 recall target, recorded in the manifest, kept on loading, and reused vectors under HNSW."""
+import errno
 import json
+import os
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -283,3 +286,19 @@ def test_one_query_searches_on_one_thread_and_leaves_the_budget_as_it_was(vector
     singles = [index.search(q, 10) for q in queries]
     assert faiss.omp_get_max_threads() == 2  # builds and batches keep the budget
     assert singles == index.search_batch(queries, 10)  # the same answer, one thread or two
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_a_full_disk_is_an_os_error_with_its_reason_and_a_saved_index_is_faiss_own_format(tmp_path, kind):
+    """/dev/full fails every write with ENOSPC, for real: the error says so (faiss's own writer
+    would raise a RuntimeError without the reason, which the index builder could not explain)."""
+    import faiss
+
+    dense = DenseIndex.build(_unit_rows(600, 16, seed=3), kind=kind, hnsw_threshold=500)
+    with pytest.raises(OSError) as raised:
+        dense.save(Path("/dev/full"))
+    assert raised.value.errno == errno.ENOSPC
+    dense.save(tmp_path / "dense.faiss")
+    faiss.write_index(dense._index, str(tmp_path / "reference.faiss"))
+    assert (tmp_path / "dense.faiss").read_bytes() == (tmp_path / "reference.faiss").read_bytes()

@@ -147,13 +147,6 @@ def build_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, se
     report("Building the BM25 index")
     lexical = LexicalIndex.build(passages, settings.stemmer)
 
-    tmp = store.new_build_dir()
-    report(f"Writing the index files to {tmp.name}")
-    write_jsonl(tmp / DOCUMENTS, (dataclasses.asdict(d) for d in documents))
-    write_jsonl(tmp / PASSAGES, (p.to_json() for p in passages))
-    lexical.save(tmp / LEXICAL)
-    if dense is not None:
-        dense.save(tmp / DENSE)
     per_doc = {}
     for p in passages:
         per_doc[p.doc_id] = per_doc.get(p.doc_id, 0) + 1
@@ -174,11 +167,22 @@ def build_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, se
                    "embedded": embedded, "reused": (dense.size - embedded) if dense is not None else 0},
         "skipped": [str(problem) for problem in corpus.problems],
         "build_seconds": None,
-        "files": file_hashes(tmp),
     }
-    manifest["build_seconds"] = round(time.perf_counter() - started, 3)
-    (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    path = store.commit(tmp)
+    tmp = store.new_build_dir()
+    try:
+        report(f"Writing the index files to {tmp.name}")
+        write_jsonl(tmp / DOCUMENTS, (dataclasses.asdict(d) for d in documents))
+        write_jsonl(tmp / PASSAGES, (p.to_json() for p in passages))
+        lexical.save(tmp / LEXICAL)
+        if dense is not None:
+            dense.save(tmp / DENSE)
+        manifest["files"] = file_hashes(tmp)
+        manifest["build_seconds"] = round(time.perf_counter() - started, 3)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        path = store.commit(tmp)
+    except BaseException:  # a full disk, a read-only folder, Ctrl-C: leave no partial build behind
+        store.discard(tmp)
+        raise
     report(f"Index ready: {len(passages)} passages from {len(documents)} documents "
            f"in {manifest['build_seconds']:.1f} s ({path})")
     return LoadedIndex(path, manifest, {d.doc_id: d for d in documents}, passages, lexical, dense)

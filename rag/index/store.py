@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from rag.ingest.chunking import Passage
 from rag.ingest.corpus import Document
 from rag.search.dense import DenseIndex
 from rag.errors import IndexBusy, IndexInvalid
+from rag.messages import Notice, report_to_stderr
 from rag.search.lexical import LexicalIndex
 
 FORMAT_VERSION = 1
@@ -47,6 +47,9 @@ class LoadedIndex:
     passages: list[Passage]
     lexical: LexicalIndex
     dense: DenseIndex | None
+    # Set when this build is served although a newer one was wanted and could not be written
+    # (rag.index.ensure): what went wrong and what to do, said on stderr and in the page's status.
+    notice: Notice | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -239,8 +242,8 @@ class IndexStore:
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            print(f"warta: another index build is running (lock {self.root / '.lock'}); "
-                  f"waiting up to {timeout_s:.0f} s", file=sys.stderr, flush=True)
+            report_to_stderr(f"another index build is running (lock {self.root / '.lock'}); "
+                             f"waiting up to {timeout_s:.0f} s")
             try:
                 lock.acquire(timeout=timeout_s)
             except Timeout:
@@ -256,6 +259,27 @@ class IndexStore:
         path = self.builds / f".tmp-{name}"
         path.mkdir(parents=True)
         return path
+
+    def discard(self, tmp: Path) -> None:
+        """Remove a build that failed before it went live: on a full disk, every failed try
+        would otherwise leave its files behind and keep the disk full."""
+        final = tmp.with_name(tmp.name.removeprefix(".tmp-"))
+        with contextlib.suppress(OSError):
+            # commit may have renamed it before failing: back to its unpublished name first, so
+            # a kill halfway through rmtree leaves no half-deleted build under a published name
+            if final != self.current_dir_or_none() and final.is_dir():
+                os.replace(final, tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (self.root / "CURRENT.tmp").unlink(missing_ok=True)
+
+    def clear_stale(self) -> list[str]:
+        """Remove `.tmp-*` builds that killed or failed builds left, and name them. Only under the
+        lock: then no other build is writing one."""
+        stale = sorted(self.builds.glob(".tmp-*")) if self.builds.is_dir() else []
+        for path in stale:
+            shutil.rmtree(path, ignore_errors=True)
+        return [path.name for path in stale if not path.exists()]
 
     def commit(self, tmp: Path) -> Path:
         """Publish a finished build: rename it into place, then switch CURRENT to it."""
@@ -309,6 +333,9 @@ class IndexStore:
             # Renamed first: a kill halfway through rmtree must not leave a half-deleted build
             # under a published name.
             doomed = path if path.name.startswith(".tmp-") else path.with_name(f".tmp-removing-{path.name}")
-            if doomed != path:
-                os.replace(path, doomed)
+            try:
+                if doomed != path:
+                    os.replace(path, doomed)
+            except OSError:  # the new build is live already; an old one left is removed next time
+                continue
             shutil.rmtree(doomed, ignore_errors=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from rag.errors import CorpusError
 from rag.ingest.language import LANGUAGES, detect_language
 from rag.ingest.metadata import find_date, find_outlet, guess_title
+from rag.terminal import UNSAFE as _UNSAFE, shown
 
 DOCUMENT_SUFFIXES = (".txt", ".md", ".jsonl")
 META_SUFFIX = ".meta.json"
@@ -25,14 +26,8 @@ META_FIELDS = ("title", "source", "date", "lang", "url")
 NOT_DOCUMENTS = {"readme.md", "readme.txt"}
 # Lone surrogates (a file name that is not UTF-8, a broken "\ud800" JSON escape) cannot be written
 # to the index; control and bidirectional-override characters make a name or id print as
-# something else ("berita\u202eTXT.txt" shows as "beritaTXT.txt" reversed).
+# something else ("berita\u202eTXT.txt" shows as "beritaTXT.txt" reversed): `shown` escapes them.
 SURROGATES = re.compile("[\ud800-\udfff]")
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
-def shown(name: str) -> str:
-    """`name` safe to print: unsafe characters as \\uXXXX escapes."""
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", name)
 
 
 def name_problem(name: str, what: str) -> str | None:

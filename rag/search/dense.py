@@ -171,7 +171,10 @@ class DenseIndex:
     def save(self, path: Path) -> None:
         import faiss
 
-        faiss.write_index(self._index, str(path))
+        # Written by Python, not faiss.write_index: a full disk then raises OSError with its errno,
+        # which rag.index.ensure explains (faiss raises a RuntimeError that does not say why).
+        with open(path, "wb") as f:
+            f.write(faiss.serialize_index(self._index))
 
     @classmethod
     def load(cls, path: Path, info: dict | None = None) -> "DenseIndex":

@@ -178,16 +178,21 @@ def problem_message(error: Exception) -> str:
         return say_both("not_text", what=error.what, kind=error.kind,
                         what_id={"claim": "klaim", "query": "kueri"}.get(error.what, "pertanyaan"))
     first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    notice = getattr(error, "notice", None)  # an error that can say itself in both languages
+    if notice is not None:
+        return " / ".join(say("cannot_start", lang, error=notice.say(lang)) for lang in ("id", "en"))
     if isinstance(error, WartaError):
         return say_both("cannot_start", error=first_line)
     return say_both("failed", error=f"{type(error).__name__}: {first_line}")
 
 
-def status_line(mode: dict, counts: dict) -> str:
-    """Markdown: retrieval mode, models (or why there are none) and index size.
+def status_line(mode: dict, counts: dict, notice=None) -> str:
+    """Markdown: retrieval mode, models (or why there are none) and index size; first, when
+    there is one, the index's notice (rag.messages.Notice: say, a rebuild that could not be written).
 
     `mode` is Warta.mode() plus the answerer keys of Answer.mode; `counts` the manifest's counts.
     """
+    warning = f"⚠️ {escape_markdown(notice.both())} · " if notice is not None else ""
     retrieval = mode["retrieval"]
     if mode.get("model_free"):
         models = f"mode tanpa model / model-free mode ({escape_markdown(mode.get('reason') or 'no embedding model')})"
@@ -202,6 +207,6 @@ def status_line(mode: dict, counts: dict) -> str:
     else:
         why = mode.get("generator_reason")
         answers = "ekstraktif / extractive" + (f" ({escape_markdown(why)})" if why else "")
-    return (f"**Pencarian / Retrieval:** {retrieval} · **Model:** {models} · "
+    return (f"{warning}**Pencarian / Retrieval:** {retrieval} · **Model:** {models} · "
             f"**Jawaban / Answers:** {answers} · **Indeks / Index:** {counts['documents']} dokumen / documents, "
             f"{counts['passages']} bagian / passages")

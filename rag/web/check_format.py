@@ -26,15 +26,28 @@ def _pieces(text: str) -> list[str]:
     return [piece.strip() for piece in re.split(r", |; ", text) if piece.strip()]
 
 
+def _folded(text: str) -> tuple[str, list[int]]:
+    """`text` casefolded, and for each folded character the offset of the character it came from:
+    folding changes lengths ("İ" -> "i̇", "ß" -> "ss", "ﬁ" -> "fi"), so offsets found in the folded
+    text are not offsets in `text`."""
+    pieces = [(i, f) for i, c in enumerate(text) for f in c.casefold()]
+    return "".join(f for _, f in pieces), [i for i, _ in pieces]
+
+
 def _marked(text: str, needles: list[str]) -> str:
-    """`text` escaped, with the first occurrence of each needle (case-insensitive) in <mark>."""
-    folded, spans = text.casefold(), []
+    """`text` escaped, with the first occurrence of each needle (case-insensitive) in <mark>. A mark
+    covers whole characters of `text`: a match ending inside "ß" (folded "ss") marks the "ß"."""
+    folded, origin = _folded(text)
+    spans: list[tuple[int, int]] = []
     for needle in sorted(set(needles), key=len, reverse=True):
-        at = folded.find(needle.casefold())
-        while at >= 0 and any(at < e and s < at + len(needle) for s, e in spans):
-            at = folded.find(needle.casefold(), at + 1)
-        if at >= 0:
-            spans.append((at, at + len(needle)))
+        wanted = needle.casefold()
+        at = folded.find(wanted) if wanted else -1
+        while at >= 0:
+            span = (origin[at], origin[at + len(wanted) - 1] + 1)
+            if not any(span[0] < e and s < span[1] for s, e in spans):
+                spans.append(span)
+                break
+            at = folded.find(wanted, at + 1)
     out, last = [], 0
     for start, end in sorted(spans):
         out += [_esc(text[last:start]), f'<mark class="warta-diff">{_esc(text[start:end])}</mark>']
