@@ -13,8 +13,7 @@ prints accuracy, contradicted claims called supported, and not_found precision. 
 the fewest contradicted claims called supported among the most accurate (within one claim) is
 the one `Thresholds` holds. The held-out set (eval/claims_holdout5.jsonl) is never read here: it is
 what the choice is judged on. (claims_holdout.jsonl to claims_holdout4.jsonl were each held out for
-one measurement, README "How claims are checked", and have been tuning sets since. The thresholds
-were last fitted before claims_holdout4 joined them; rerun this script to refit.)
+one measurement, README "How claims are checked", and have been tuning sets since.)
 """
 from __future__ import annotations
 

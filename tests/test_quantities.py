@@ -375,6 +375,11 @@ def test_numbers_in_words(text, kind, value, unit):
     assert [(q.low, q.unit) for q in found] == [(value, unit)]
 
 
+@pytest.mark.parametrize("text", ["thirty to forty percent", "tiga puluh hingga empat puluh persen"])
+def test_a_range_in_words_is_one_percentage(text):
+    assert [(q.kind, q.low, q.high) for q in extract_quantities(text)] == [("percent", 30, 40)]
+
+
 def test_number_words_split_where_no_number_spans_them():
     assert [q.low for q in extract_quantities("two and three")] == [2, 3]
     assert [q.low for q in extract_quantities("dua puluh lima")] == [25]

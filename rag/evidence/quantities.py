@@ -162,6 +162,7 @@ def _spelled() -> tuple[dict[str, int], re.Pattern]:
 
 
 _DECIMAL_POINT = ("koma", "point")
+_RANGE_WORD = re.compile(r"\s*(?:-|–|—|to|hingga|sampai|s\.?d\.?|s/d)\s*", re.I)
 
 
 def _spelled_numbers(text: str):
@@ -368,7 +369,8 @@ def extract_quantities(text: str) -> list[Quantity]:
             counted, shown = _counted(text, end)
             unit, end = _unit(text, end)
             add("number", value, value, unit, start, end, counted, shown)
-    for value, start, end in _spelled_numbers(text):
+    spelled = list(_spelled_numbers(text))
+    for number, (value, start, end) in enumerate(spelled):
         m = _AFTER_WORD.match(text, end)
         end = m.end() if m else end
         if (not m or not free(start, end) or _SALAH.search(text[max(0, start - 10):start])
@@ -377,7 +379,11 @@ def extract_quantities(text: str) -> list[Quantity]:
         value *= _scale(m["scale"])
         counted, shown = _counted(text, end)
         unit, unit_end = _unit(text, end)
-        if m["times"]:
+        if (not m.group(0) and number + 1 < len(spelled) and _RANGE_WORD.fullmatch(text, end, spelled[number + 1][1])
+                and (rest := _AFTER_WORD.match(text, spelled[number + 1][2])) and rest["percent"]):
+            # "thirty to forty percent" is 30-40%, as "30 hingga 40 persen" is
+            add("percent", value, spelled[number + 1][0], None, start, rest.end())
+        elif m["times"]:
             add("multiplier", value, value, None, start, end)
         elif m["percent"]:
             add("percent", value, value, None, start, end)
