@@ -178,6 +178,18 @@ def test_chat_page_echoes_the_cleaned_question(client, question):
     assert len(shown) <= 2 * 1000 and not re.search("[\ud800-\udfff]", shown)  # escaping may double it
 
 
+@pytest.mark.parametrize("history", ["not a history", [{"role": "hacker"}], {"x": 1}, 5], ids=["str", "list", "dict", "int"])
+def test_chat_event_reads_its_history_from_the_server_not_the_client(client, app_server, history):
+    """A malformed chat history (Gradio logged a pydantic traceback for each) is not read at all:
+    the conversation is the session's own state on the server."""
+    tracebacks = app_server.output().count("Traceback")
+    success, output = raw_predict(client, "respond", QUESTION, history, "auto", history)
+    assert success, output
+    chat = output["data"][0]
+    assert [m["role"] for m in chat] == ["user", "assistant"] and EXPECTED in str(chat[1]["content"])
+    assert app_server.output().count("Traceback") == tracebacks
+
+
 def test_cli_search_with_an_invalid_utf8_argument(tmp_path):
     """Linux hands a non-UTF-8 argument to Python as lone surrogates (surrogateescape)."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "WARTA_CORPUS_DIR": str(CORPUS),
