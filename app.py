@@ -16,7 +16,8 @@ import os
 import sys
 
 from rag.web.chat_format import (answer_body, chat_message, empty_sources_panel, escape_markdown,
-                             plain_answer, problem_message, sources_panel, status_line)
+                             plain_answer, problem_message, sources_panel, status_badge, status_html,
+                             status_line)
 from rag.web.check_format import empty_verdict_panel, verdict_panel
 from rag.config import Settings, setting_flags, settings_from_args
 from rag.errors import ConfigError, WartaError
@@ -40,6 +41,14 @@ CLAIM_EXAMPLES = ["MiLab projects annual exports of 12 million units by 2030.",
 
 CSS = """
 #warta-status { font-size: .85em; }
+#warta-status p { margin: 0; }
+.warta-dot { display: inline-block; width: .7em; height: .7em; border-radius: 50%; margin-right: .45em;
+             vertical-align: baseline; }
+.warta-dot-ok { background: #15803d; }
+.warta-dot-limited { background: #ca8a04; }
+.warta-dot-warn { background: #b91c1c; }
+.warta-dot-busy { background: #2563eb; }
+#warta-status-detail { font-size: .85em; }
 .warta-sources h3 { margin: 0 0 .5em; }
 .warta-source-list { padding-left: 0; list-style: none; }
 .warta-source { margin-bottom: 1em; }
@@ -92,19 +101,25 @@ class WartaChatUI:
         self.service = service
         self.demo = None
 
-    def status(self) -> str:
+    def status(self) -> tuple[str, str]:
+        """(one short line for the page, the technical detail behind "Detail")."""
         state = self.service.state
         if state == "opening":
-            return f"⏳ **Menyiapkan / Preparing:** {escape_markdown(self.service.stage)}"
+            stage = self.service.stage
+            short = stage if len(stage) <= 70 else stage[:69] + "…"
+            return (status_html("busy", f"Menyiapkan / Preparing: {short}"),
+                    f"**Menyiapkan / Preparing:** {escape_markdown(stage)}")
         if state == "failed":
-            return f"⚠️ {escape_markdown(problem_message(self.service.error))}"
+            return (status_html("warn", "Warta tidak dapat dimulai / Warta could not start (Detail)"),
+                    escape_markdown(problem_message(self.service.error)))
         warta = self.service.pipeline()
-        return status_line(warta.answer_mode(), warta.index.manifest["counts"], warta.index.notice)
+        mode, counts, notice = warta.answer_mode(), warta.index.manifest["counts"], warta.index.notice
+        return status_badge(mode, counts, notice), status_line(mode, counts, notice)
 
     def _poll_status(self):
         import gradio as gr
 
-        return self.status(), gr.Timer(active=self.service.state == "opening")
+        return *self.status(), gr.Timer(active=self.service.state == "opening")
 
     def respond(self, question: str, history: list, language: str, sources_log: dict):
         """Streams (chat, sources panel, question box, sources by message, chat history) for one
@@ -187,12 +202,18 @@ class WartaChatUI:
         with gr.Blocks(title="Warta", analytics_enabled=False) as demo:
             gr.Markdown("# Warta\nTanya jawab berbasis korpus berita industri farmasi Indonesia · "
                         "Questions answered from a news corpus on Indonesia's pharmaceutical industry")
-            status = gr.Markdown(self.status(), elem_id="warta-status")
+            badge, detail = self.status()
+            status = gr.HTML(badge, elem_id="warta-status")
+            with gr.Accordion("Detail: model, indeks, cara mengaktifkan / models, index, how to turn on",
+                              open=False, elem_id="warta-status-detail"):
+                status_detail = gr.Markdown(detail, elem_id="warta-status-text")
             sources_log = gr.State({})
             chat_history = gr.State([])
             with gr.Tab("Tanya jawab / Ask", elem_id="warta-ask-tab"), gr.Row(equal_height=False):
                 with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(label="Percakapan / Conversation", elem_id="warta-chat", height=520,
+                    # No floating label: it covered the conversation when scrolled.
+                    chatbot = gr.Chatbot(label="Percakapan / Conversation", show_label=False, elem_id="warta-chat",
+                                         height=520,
                                          sanitize_html=True, render_markdown=True, latex_delimiters=[],
                                          allow_tags=False, buttons=[], feedback_options=None,
                                          placeholder="Tanyakan dalam Bahasa Indonesia atau English. "
@@ -204,7 +225,8 @@ class WartaChatUI:
                     with gr.Row():
                         language = gr.Radio(LANGUAGES, value="auto", label="Bahasa jawaban / Answer language",
                                             elem_id="warta-language", scale=3)
-                        new_chat = gr.Button("Percakapan baru / New chat", elem_id="warta-new-chat", scale=1)
+                        new_chat = gr.Button("Percakapan baru / New chat", elem_id="warta-new-chat", scale=0,
+                                             size="sm", min_width=120)
                     gr.Examples(EXAMPLES, inputs=[question], label="Contoh pertanyaan / Example questions",
                                 api_visibility="private")
                 with gr.Column(scale=2):
@@ -218,9 +240,9 @@ class WartaChatUI:
                 verdict = gr.HTML(empty_verdict_panel(), elem_id="warta-verdict")
             timer = gr.Timer(1.0, active=self.service.state == "opening")
 
-            timer.tick(self._poll_status, None, [status, timer], api_visibility="private",
+            timer.tick(self._poll_status, None, [status, status_detail, timer], api_visibility="private",
                        concurrency_limit=None, show_progress="hidden")
-            demo.load(self._poll_status, None, [status, timer], api_visibility="private",
+            demo.load(self._poll_status, None, [status, status_detail, timer], api_visibility="private",
                       concurrency_limit=None, show_progress="hidden")
             question.submit(self.respond, [question, chat_history, language, sources_log],
                             [chatbot, sources, question, sources_log, chat_history], api_visibility="private",

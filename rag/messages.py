@@ -107,5 +107,13 @@ class Notice:
         return say_both(self.key, **self.values)
 
 
+_REPORTED: set[str] = set()
+
+
 def report_to_stderr(message: str) -> None:
+    """One line on stderr, each at most once per run: several stages (the index, the answerer,
+    the fact checker) may each meet the same missing model."""
+    if message in _REPORTED:
+        return
+    _REPORTED.add(message)
     echo(f"warta: {message}", file=sys.stderr)  # reports name corpus files: escaped like all CLI output

@@ -27,7 +27,7 @@ def page(browser, app_server):
     page.dialogs = []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(app_server.url)
-    page.wait_for_selector("#warta-status :text('Indeks / Index')", timeout=30000)
+    page.wait_for_selector("#warta-status :text('artikel / articles')", timeout=30000)
     yield page
     context.close()
 
@@ -166,11 +166,35 @@ def test_answers_stream_in(browser, lm_app_server):
     page = browser.new_page()
     page.add_init_script(COUNT_STREAMED_PARTIALS)
     page.goto(lm_app_server.url)
-    page.wait_for_selector("#warta-status :text('Indeks / Index')", timeout=30000)
-    assert "generatif / generative" in page.inner_text("#warta-status")
+    page.wait_for_selector("#warta-status :text('artikel / articles')", timeout=30000)
+    assert "written answers" in page.inner_text("#warta-status")
     final = ask(page, "Siapa Direktur Hebei MPA?", until="(belum terverifikasi)")
     arrivals = page.evaluate("window.__partials")
     # The question echoed, then the growing answer: separate network chunks, not one batch.
     assert sum(n for _, n in arrivals) >= 3 and len({round(t) for t, _ in arrivals}) >= 3, arrivals
     assert final.endswith("(belum terverifikasi)")  # the verifier ran on the finished text
     page.close()
+
+
+@pytest.mark.parametrize("width", [1400, 390], ids=["wide", "narrow"])
+def test_status_is_one_quiet_line_with_the_detail_behind_a_click(browser, app_server, tmp_path, width):
+    """The models, their ids and how to turn them on are one click away, not on every screen."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(app_server.url)
+        page.wait_for_selector("#warta-status :text('artikel / articles')", timeout=30000)
+        badge = page.inner_text("#warta-status")
+        assert "Model-free: keyword search" in badge and "6 artikel / articles" in badge
+        assert "no-such-model" not in badge and "python -m rag" not in page.inner_text("body")
+        line = float(page.evaluate("parseFloat(getComputedStyle(document.querySelector('#warta-status p')).lineHeight)"))
+        assert page.locator("#warta-status p").bounding_box()["height"] <= (1.5 if width > 1000 else 3.5) * line
+        assert not page.locator("#warta-status-text").is_visible()
+        save_screenshot(page, tmp_path, f"status-{width}.png")
+        page.click("#warta-status-detail button, #warta-status-detail .label-wrap")
+        page.wait_for_selector("#warta-status-text :text('Indeks / Index')", timeout=10000)
+        detail = page.inner_text("#warta-status-text")
+        assert "warta-tests/no-such-model" in detail and "6 dokumen / documents" in detail
+        save_screenshot(page, tmp_path, f"status-detail-{width}.png")
+    finally:
+        context.close()

@@ -182,8 +182,8 @@ def test_hostile_model_output_is_inert_in_the_browser(browser, hostile_app_serve
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.add_init_script(WATCH_THE_PAGE)
     page.goto(hostile_app_server.url)
-    page.wait_for_selector("#warta-status :text('Indeks / Index')", timeout=30000)
-    assert "generatif / generative" in page.inner_text("#warta-status")
+    page.wait_for_selector("#warta-status :text('artikel / articles')", timeout=30000)
+    assert "written answers" in page.inner_text("#warta-status")
     for question, lang in (("Siapa Direktur Hebei MPA?", "id"), ("Who is the President Director of MiLab?", "en")):
         final = ask(page, question, until=say("withheld_links", lang)[:40])
         assert "HACKED" not in final

@@ -125,7 +125,7 @@ def test_full_queue_says_busy_at_once_in_both_languages_then_answers_again(setti
 
         page = browser.new_page()
         page.goto(url)
-        page.wait_for_selector("#warta-status :text('Indeks / Index')", timeout=30000)
+        page.wait_for_selector("#warta-status :text('artikel / articles')", timeout=30000)
         page.fill("#warta-question textarea", "Apa itu Biotown?")
         page.keyboard.press("Enter")
         page.wait_for_function(f"document.body.innerText.includes({BUSY_EN!r})", timeout=20000)

@@ -379,7 +379,7 @@ def test_after_logging_in_the_page_and_api_work_and_monitoring_stays_off(login_s
     page.fill("input[data-testid='textbox']", USER)
     page.fill("input[data-testid='password']", PASSWORD)
     page.click("button:has-text('Login')")
-    page.wait_for_selector("#warta-status :text('Indeks / Index')", timeout=30000)
+    page.wait_for_selector("#warta-status :text('artikel / articles')", timeout=30000)
     page.fill("#warta-question textarea", "Who is the President Director of MiLab?")
     page.keyboard.press("Enter")
     page.wait_for_function("[...document.querySelectorAll(\"#warta-chat [data-testid='bot']\")]"

@@ -80,6 +80,19 @@ def with_list(candidate: Candidate) -> Candidate:
     return replace(candidate, record=replace(candidate.record, end=end, text=text[candidate.start:end]))
 
 
+_LIST_MARK = re.compile(r"^\s*(?:[-•*–]|\d{1,2}[.)])\s+")
+
+
+def quoted_lines(quote: str) -> list[str]:
+    """Each line of a quote in quotation marks, a list item's marker outside them: "- Lima" is
+    shown as the bullet ‘“Lima”’, not ‘“- Lima”’.
+
+    >>> quoted_lines("Dua langkah:\n- Pertama, registrasi.\n2. Kedua, investasi.")
+    ['“Dua langkah:”', '“Pertama, registrasi.”', '“Kedua, investasi.”']
+    """
+    return [f"“{_LIST_MARK.sub('', line).strip()}”" for line in quote.splitlines() if line.strip()] or [f"“{quote}”"]
+
+
 class ExtractiveAnswerer:
     name = "extractive"
 
@@ -108,6 +121,7 @@ class ExtractiveAnswerer:
         lines = [say("corpus_says", lang)]
         for citation, c in zip(citations, chosen):
             note = MESSAGES["quoted_in"][lang].get(c.hit.passage.lang, "")
-            quote = citation.quote.replace("\n", "\n  ")  # list items stay inside the bullet
-            lines.append(f"- “{quote}” [{citation.n}]" + (f" {note}" if note else ""))
+            first, *items = quoted_lines(citation.quote)
+            lines.append(f"- {first} [{citation.n}]" + (f" {note}" if note else ""))
+            lines.extend(f"  - {item}" for item in items)  # a quoted list stays under its bullet
         return "\n".join(lines), citations

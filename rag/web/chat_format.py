@@ -186,6 +186,26 @@ def problem_message(error: Exception) -> str:
     return say_both("failed", error=f"{type(error).__name__}: {first_line}")
 
 
+def status_badge(mode: dict, counts: dict, notice=None) -> str:
+    """One short line for people: what search runs and how many articles, in both languages.
+    The models, their ids and how to turn them on are in `status_line`, behind "Detail"."""
+    articles = counts["documents"]
+    if notice is not None:
+        state, head = "warn", "Indeks lama / Previous index (Detail)"
+    elif mode.get("model_free"):
+        state, head = "limited", "Tanpa model: cari kata / Model-free: keyword search"
+    else:
+        state, head = "ok", "Pencarian semantik / Semantic search"
+    answers = " · jawaban model / written answers" if mode.get("generator") else ""
+    return status_html(state, f"{head}{answers} · {articles} artikel / articles")
+
+
+def status_html(state: str, text: str) -> str:
+    """The status line as HTML: a coloured dot drawn by CSS (no emoji font needed), then `text`.
+    state: "ok", "limited", "warn" or "busy"."""
+    return f'<p class="warta-status-line"><span class="warta-dot warta-dot-{state}"></span>{html.escape(text)}</p>'
+
+
 def status_line(mode: dict, counts: dict, notice=None) -> str:
     """Markdown: retrieval mode, models (or why there are none) and index size; first, when
     there is one, the index's notice (rag.messages.Notice: say, a rebuild that could not be written).
