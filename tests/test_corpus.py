@@ -231,10 +231,53 @@ def test_hostile_json_lines_and_sidecars_are_reported_the_rest_indexed(tmp_path)
     }
 
 
+def test_declared_dates_titles_and_outlets_are_checked(tmp_path):
+    sidecars = {
+        "kemarin": {"date": "kemarin <b>", "title": "Judul biasa"},
+        "feb30": {"date": "2025-02-30"},
+        "named": {"date": "9 November 2025"},
+        "stamp": {"date": "2025-11-09T08:30:00+07:00"},
+        "hidden": {"title": "Berita \u202eexe.gnp\u202c dan\u2066 isolasi\u2069\x1b[31m\nbaris dua",
+                   "source": "Outlet\u202d\x00"},
+        "long": {"title": "Panjang " * 100, "source": "S" * 1000},
+    }
+    for name, meta in sidecars.items():
+        (tmp_path / f"{name}.txt").write_text(ARTICLE, encoding="utf-8")
+        (tmp_path / f"{name}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    record = {"id": "j", "text": ARTICLE, "date": "31/31/2025", "title": "A\u202eB"}
+    (tmp_path / "feed.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+    corpus = load_within(tmp_path)
+    docs = corpus.by_id()
+
+    assert len(docs) == 7  # every document is indexed; only the bad fields are left out or cleaned
+    assert docs["kemarin"].date == docs["feb30"].date == docs["j"].date == "2026-01-02"  # the text's own date
+    assert docs["kemarin"].title == "Judul biasa"
+    assert docs["named"].date == docs["stamp"].date == "2025-11-09"
+    assert docs["hidden"].title == "Berita exe.gnp dan isolasi[31m baris dua" and docs["hidden"].source == "Outlet"
+    assert docs["j"].title == "AB"
+    assert len(docs["long"].title) == len(docs["long"].source) == 300 and docs["long"].source.endswith("…")
+    for doc in docs.values():
+        assert doc.title.isprintable() and (doc.source is None or doc.source.isprintable())
+    hidden = 'control or bidirectional-override characters removed'
+    assert sorted(map(str, corpus.problems)) == [
+        'feb30.meta.json: metadata "date" ignored: \'2025-02-30\' is not a date (give YYYY-MM-DD)',
+        'feed.jsonl:1: metadata "date" ignored: \'31/31/2025\' is not a date (give YYYY-MM-DD)',
+        f'feed.jsonl:1: metadata "title": {hidden}',
+        f'hidden.meta.json: metadata "source": {hidden}',
+        f'hidden.meta.json: metadata "title": {hidden}',
+        'kemarin.meta.json: metadata "date" ignored: \'kemarin <b>\' is not a date (give YYYY-MM-DD)',
+        'long.meta.json: metadata "source" cut to 300 characters',
+        'long.meta.json: metadata "title" cut to 300 characters',
+    ]
+
+
 def test_doctests_of_the_reading_modules():
     import doctest
 
+    import rag.ingest.declared
+    import rag.ingest.metadata
     import rag.ingest.untrusted
 
-    for module in (rag.ingest.untrusted,):
+    for module in (rag.ingest.untrusted, rag.ingest.metadata, rag.ingest.declared):
         assert doctest.testmod(module).failed == 0, module.__name__

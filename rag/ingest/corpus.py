@@ -2,10 +2,10 @@
 
 A `.txt`/`.md` file is one document whose id is its path below the corpus folder without the
 suffix ("000_e05857b49ea00b42"). A sidecar `NAME.meta.json` may set title, source, date, lang
-or url; what it does not set is read from the text (rag.ingest.metadata). A `.jsonl` file holds one
-document per line: {"id", "title", "text", ...}. Text is kept verbatim, because citations
-quote it character for character. Every file is read through rag.ingest.untrusted: regular
-files only, links kept inside the corpus, sizes capped.
+or url (checked by rag.ingest.declared); what it does not set is read from the text
+(rag.ingest.metadata). A `.jsonl` file holds one document per line: {"id", "title", "text", ...}.
+Text is kept verbatim, because citations quote it character for character. Every file is read
+through rag.ingest.untrusted: regular files only, links kept inside the corpus, sizes capped.
 """
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import CorpusError
+from rag.ingest.declared import declared, visible
 from rag.ingest.language import LANGUAGES, detect_language
 from rag.ingest.metadata import find_date, find_outlet, guess_title
 from rag.ingest.untrusted import JSONL_LIMIT, SIDECAR_LIMIT, TEXT_LIMIT, parse_json, read_limited
 
 DOCUMENT_SUFFIXES = (".txt", ".md", ".jsonl")
 META_SUFFIX = ".meta.json"
-META_FIELDS = ("title", "source", "date", "lang", "url")
 # Files that describe the folder rather than belong to the corpus.
 NOT_DOCUMENTS = {"readme.md", "readme.txt"}
 # Lone surrogates (a file name that is not UTF-8, a broken "\ud800" JSON escape) cannot be written
@@ -103,7 +103,7 @@ def make_document(doc_id: str, text: str, origin: str, meta: dict, markdown: boo
     lang = meta.get("lang") or detect_language(text)
     return Document(
         doc_id=doc_id,
-        title=meta.get("title") or guess_title(text, markdown=markdown),
+        title=meta.get("title") or visible(guess_title(text, markdown=markdown)),
         text=text,
         lang=lang,
         source=meta.get("source") or find_outlet(text),
@@ -141,7 +141,9 @@ def _read_sidecar(path: Path, problems: list[Problem], label: str, root: Path) -
     except ValueError as e:
         problems.append(Problem(sidecar_label, f"metadata ignored: {e}"))
         return {}
-    return {k: meta[k] for k in META_FIELDS if isinstance(meta.get(k), str) and meta[k].strip()}
+    meta, notes = declared(meta)
+    problems += [Problem(sidecar_label, note) for note in notes]
+    return meta
 
 
 def _load_jsonl(path: Path, label: str, problems: list[Problem], root: Path) -> list[Document]:
@@ -176,10 +178,11 @@ def _load_jsonl(path: Path, label: str, problems: list[Problem], root: Path) -> 
         if not isinstance(body, str) or not body.strip():
             problems.append(Problem(label, 'missing or empty field "text"', number))
             continue
-        meta = {k: record[k] for k in META_FIELDS if isinstance(record.get(k), str) and record[k].strip()}
+        meta, notes = declared(record)
         if meta.get("lang") not in (None, *LANGUAGES):
             problems.append(Problem(label, f'field "lang" is {meta["lang"]!r}, not one of {LANGUAGES}', number))
             continue
+        problems += [Problem(label, note, number) for note in notes]
         documents.append(make_document(str(doc_id).strip(), body, f"{label}:{number}", meta))
     return documents
 
