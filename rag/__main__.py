@@ -68,18 +68,30 @@ def _index(args) -> int:
 
 
 def _read_batch(path: Path, field: str = "question"):
-    """(line number, id, question (or claim) or None, error or None) for each non-empty line."""
+    """(line number, id, question (or claim) or None, error or None) for each non-empty line.
+
+    The file is read at once, through the reader for untrusted files (a FIFO, a device or a
+    huge file is refused with a one-line error), before any model is loaded.
+    """
+    from rag.ingest.untrusted import TEXT_LIMIT, read_limited
+
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
+        lines = read_limited(path, TEXT_LIMIT).decode("utf-8").splitlines()
+    except ValueError as e:  # UnicodeDecodeError is one
         raise WartaError(f"cannot read batch file {path}: {e}") from None
+    return _batch_items(path, lines, field)
+
+
+def _batch_items(path: Path, lines: list[str], field: str):
+    from rag.ingest.untrusted import parse_json
+
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            yield number, None, None, f"{path}:{number}: invalid JSON ({e.msg})"
+            record = parse_json(line, columns=False)
+        except ValueError as e:  # also for "[" * 200000 and a 5,000-digit number: the next line is read
+            yield number, None, None, f"{path}:{number}: {e}"
             continue
         if not isinstance(record, dict):
             yield number, None, None, f"{path}:{number}: not a JSON object"
@@ -112,13 +124,14 @@ def _run_one_or_batch(args, text, run, show) -> int:
         raise WartaError(f"the {what} is empty")
     from rag.pipeline import Warta
 
+    batch = None if args.batch is None else _read_batch(args.batch, "claim" if what == "claim" else "question")
     warta = Warta.open(_settings(args), with_generator=args.command == "ask", with_nli=args.command == "check")
     if text is not None:
         result = run(warta, text, None)
         print(json.dumps(result, ensure_ascii=False)) if args.json else show(result)
         return 0
     failures = 0
-    for number, item_id, item, error in _read_batch(args.batch, "claim" if what == "claim" else "question"):
+    for number, item_id, item, error in batch:
         if error:
             failures += 1
             echo(f"warta: {error}", file=sys.stderr)

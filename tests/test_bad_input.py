@@ -226,7 +226,9 @@ def test_broken_and_oddly_named_corpus_files_are_reported_the_rest_indexed_nothi
              json.dumps({"id": "/etc/passwd", "text": "Id berupa jalur mutlak."}),
              '{"id": "j5", "text": "Teks dengan escape rusak \\ud800 di sini."}',
              json.dumps({"id": "nul\u0000id", "text": "Id dengan NUL."}),
-             json.dumps({"id": "j7", "text": "MiLab mengekspor Dermatix ke Tiongkok."})]
+             json.dumps({"id": "j7", "text": "MiLab mengekspor Dermatix ke Tiongkok."}),
+             '{"id": ' + "9" * 5000 + ', "text": "Id dengan 5.000 angka."}',  # int() refuses it
+             "[" * 200000]  # RecursionError in json
     (corpus / "feed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = sorted(os.listdir(tmp_path))
 
@@ -244,6 +246,8 @@ def test_broken_and_oddly_named_corpus_files_are_reported_the_rest_indexed_nothi
         "skipped feed.jsonl:4: document id '/etc/passwd' looks like a path outside the corpus",
         "skipped feed.jsonl:5: a field holds a broken \\u escape (lone surrogate)",
         "skipped feed.jsonl:6: document id contains control or bidirectional-override characters (rename it)",
+        "skipped feed.jsonl:8: invalid JSON (Exceeds the limit (4300 digits) for integer string conversion)",
+        "skipped feed.jsonl:9: invalid JSON (nested too deeply)",
         "skipped image.md: binary file (contains NUL bytes), not text",
         "skipped latin1.txt: not UTF-8 text (byte 0xe9 at offset 3)",
     ]

@@ -171,3 +171,38 @@ def test_the_sanitiser_keeps_layout_and_escapes_the_rest():
 
     assert doctest.testmod(rag.terminal).failed == 0
     assert rag.terminal.shown("a\tb\r\n\x00\x7f\x85\u061c\u200f", keep="\n\t") == "a\tb\\u000d\n\\u0000\\u007f\\u0085\\u061c\\u200f"
+
+
+def test_batch_lines_that_break_the_json_parser_are_reported_and_the_rest_answered(run, tmp_path):
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text("\n".join([
+        json.dumps({"id": "q1", "question": "Siapa Direktur Hebei MPA?"}),
+        '{"id": ' + "1" * 5000 + ', "question": "Id dengan 5.000 angka"}',  # int() refuses it
+        "[" * 200000,  # RecursionError in json
+        json.dumps({"id": "q4", "question": "Who represented the South Korean Embassy?"}),
+    ]) + "\n", encoding="utf-8")
+    out = run("ask", "--batch", str(batch), "--json")
+    assert "Traceback" not in out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(line["id"], line.get("line")) for line in lines] == [("q1", None), (None, 2), (None, 3), ("q4", None)]
+    assert lines[1]["error"].endswith("questions.jsonl:2: invalid JSON (Exceeds the limit (4300 digits) for integer string conversion)")
+    assert lines[2]["error"].endswith("questions.jsonl:3: invalid JSON (nested too deeply)")
+    assert "Fengshan Wang" in lines[0]["answer"] and "Soo-deok Park" in lines[3]["answer"]
+    assert out.returncode == 1 and "questions.jsonl:2" in out.stderr and "questions.jsonl:3" in out.stderr
+
+
+def test_batch_file_must_be_a_regular_file_of_sensible_size(run, tmp_path):
+    def refused(path, why):
+        out = run("search", "--batch", str(path), "--json")
+        assert out.returncode == 1 and out.stdout == ""
+        assert out.stderr.strip().splitlines()[-1] == f"warta: error: cannot read batch file {path}: {why}"
+
+    refused("/dev/null", "not a regular file (a character device)")
+    fifo = tmp_path / "questions.fifo"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer for ever
+    refused(fifo, "not a regular file (a FIFO)")
+    from rag.ingest.untrusted import TEXT_LIMIT
+
+    with open(tmp_path / "huge.jsonl", "wb") as huge:  # sparse: nothing is written to disk
+        huge.truncate(TEXT_LIMIT + 1)
+    refused(tmp_path / "huge.jsonl", f"too large ({TEXT_LIMIT + 1:,} bytes; the limit is {TEXT_LIMIT:,})")

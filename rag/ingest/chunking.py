@@ -11,6 +11,7 @@ already appears in an earlier document is dropped.
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -28,6 +29,11 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # (headings, list items) are never collapsed, they are too short to judge.
 _REPEAT_SHARE = 0.7
 _REPEAT_MIN_WORDS = 8
+# A line is compared only with earlier lines holding two of its rarest words (_EarlierLines),
+# looking back over the last 200 lines that hold each: the same answer as comparing with every
+# earlier line for any text of up to 200 long lines (any article), and beyond that while a line's
+# rarest words are rarer than that. It bounds the work a line, so 50,000 lines take seconds.
+_REPEAT_WINDOW = 200
 
 
 class ChunkingError(ValueError):
@@ -60,7 +66,44 @@ def _words(text: str) -> set[str]:
     return {w.casefold() for w in _WORD.findall(text)}
 
 
-def kept_segments(text: str) -> list[tuple[int, int]]:
+class _EarlierLines:
+    """The long lines kept so far, indexed by word, to find one that a new line repeats.
+
+    A line of n distinct words repeats an earlier one when they share t = ceil(0.7 n) words or
+    more, so the earlier one lacks at most n - t of them and holds at least two of any
+    n - t + 2. Only earlier lines holding two of the new line's n - t + 2 rarest words are
+    compared (prefix filtering): the same answer as comparing with every earlier line, at a cost
+    that grows with how common those words are, not with how many lines came before.
+    """
+
+    def __init__(self, window: int = _REPEAT_WINDOW) -> None:
+        self.lines: list[set[str]] = []
+        self.holding: dict[str, list[int]] = {}  # word -> numbers of the lines holding it, ascending
+        self.window = window
+        self.compared = 0  # lines compared, for tests
+
+    def repeats(self, words: set[str]) -> bool:
+        needed = math.ceil(_REPEAT_SHARE * len(words))  # the same test as shared >= 0.7 * n
+        rarest = sorted(words, key=lambda w: (len(self.holding.get(w, ())), w))[: len(words) - needed + 2]
+        once: set[int] = set()
+        twice: set[int] = set()
+        for word in rarest:
+            holders = set(self.holding.get(word, ())[-self.window:])
+            twice |= once & holders
+            once |= holders
+        for number in sorted(twice, reverse=True):  # a repeat is usually near what it repeats
+            self.compared += 1
+            if len(words & self.lines[number]) >= needed:
+                return True
+        return False
+
+    def add(self, words: set[str]) -> None:
+        for word in words:
+            self.holding.setdefault(word, []).append(len(self.lines))
+        self.lines.append(words)
+
+
+def kept_segments(text: str, earlier: _EarlierLines | None = None) -> list[tuple[int, int]]:
     """Runs of lines (start, end offsets) left after boilerplate and repeated lines are removed.
 
     >>> t = "A one two three four five six seven.\\nADVERTISEMENT\\nB."
@@ -68,22 +111,20 @@ def kept_segments(text: str) -> list[tuple[int, int]]:
     ['A one two three four five six seven.\\n', 'B.']
     """
     segments: list[tuple[int, int]] = []
-    seen_lines: list[set[str]] = []
+    earlier = _EarlierLines() if earlier is None else earlier
     run_start = None
     position = 0
     for line in text.splitlines(keepends=True):
         start, position = position, position + len(line)
         words = _words(line)
-        repeated = len(words) >= _REPEAT_MIN_WORDS and any(
-            len(words & earlier) >= _REPEAT_SHARE * len(words) for earlier in seen_lines
-        )
+        repeated = len(words) >= _REPEAT_MIN_WORDS and earlier.repeats(words)
         if _BOILERPLATE.match(line) or repeated:
             if run_start is not None:
                 segments.append((run_start, start))
                 run_start = None
             continue
         if len(words) >= _REPEAT_MIN_WORDS:
-            seen_lines.append(words)
+            earlier.add(words)
         if run_start is None:
             run_start = start
     if run_start is not None:

@@ -2,26 +2,28 @@
 
 A `.txt`/`.md` file is one document whose id is its path below the corpus folder without the
 suffix ("000_e05857b49ea00b42"). A sidecar `NAME.meta.json` may set title, source, date, lang
-or url; what it does not set is read from the text (rag.ingest.metadata). A `.jsonl` file holds one
-document per line: {"id", "title", "text", ...}. Text is kept verbatim, because citations
-quote it character for character.
+or url (checked by rag.ingest.declared); what it does not set is read from the text
+(rag.ingest.metadata). A `.jsonl` file holds one document per line: {"id", "title", "text", ...}.
+Text is kept verbatim, because citations quote it character for character. Every file is read
+through rag.ingest.untrusted: regular files only, links kept inside the corpus, sizes capped.
 """
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import CorpusError
+from rag.ingest.declared import declared, visible
 from rag.ingest.language import LANGUAGES, detect_language
 from rag.ingest.metadata import find_date, find_outlet, guess_title
 from rag.terminal import UNSAFE as _UNSAFE, shown
+from rag.ingest.untrusted import JSONL_LIMIT, SIDECAR_LIMIT, TEXT_LIMIT, parse_json, read_limited
 
 DOCUMENT_SUFFIXES = (".txt", ".md", ".jsonl")
 META_SUFFIX = ".meta.json"
-META_FIELDS = ("title", "source", "date", "lang", "url")
 # Files that describe the folder rather than belong to the corpus.
 NOT_DOCUMENTS = {"readme.md", "readme.txt"}
 # Lone surrogates (a file name that is not UTF-8, a broken "\ud800" JSON escape) cannot be written
@@ -96,7 +98,7 @@ def make_document(doc_id: str, text: str, origin: str, meta: dict, markdown: boo
     lang = meta.get("lang") or detect_language(text)
     return Document(
         doc_id=doc_id,
-        title=meta.get("title") or guess_title(text, markdown=markdown),
+        title=meta.get("title") or visible(guess_title(text, markdown=markdown)),
         text=text,
         lang=lang,
         source=meta.get("source") or find_outlet(text),
@@ -106,8 +108,9 @@ def make_document(doc_id: str, text: str, origin: str, meta: dict, markdown: boo
     )
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 text, or ValueError naming what is wrong with the bytes."""
+def _read_text(path: Path, limit: int, root: Path) -> str:
+    """The UTF-8 text of a corpus file, or ValueError naming what is wrong with it."""
+    data = read_limited(path, limit, inside=root)
     if b"\x00" in data:
         raise ValueError("binary file (contains NUL bytes), not text")
     try:
@@ -119,27 +122,29 @@ def _decode(data: bytes) -> str:
     return text
 
 
-def _read_sidecar(path: Path, problems: list[Problem], label: str) -> dict:
+def _read_sidecar(path: Path, problems: list[Problem], label: str, root: Path) -> dict:
     sidecar = path.with_name(path.name[: -len(path.suffix)] + META_SUFFIX)
-    if not sidecar.exists():
+    if not os.path.lexists(sidecar):  # a broken link is reported, not taken for no sidecar
         return {}
+    sidecar_label = Path(label).with_name(sidecar.name).as_posix()
     try:
-        meta = json.loads(_decode(sidecar.read_bytes()))
+        meta = parse_json(_read_text(sidecar, SIDECAR_LIMIT, root))
         if not isinstance(meta, dict):
             raise ValueError("not a JSON object")
         if any(isinstance(v, str) and SURROGATES.search(v) for v in meta.values()):
             raise ValueError("a value holds a broken \\u escape (lone surrogate)")
     except ValueError as e:
-        sidecar_label = Path(label).with_name(sidecar.name).as_posix()
         problems.append(Problem(sidecar_label, f"metadata ignored: {e}"))
         return {}
-    return {k: meta[k] for k in META_FIELDS if isinstance(meta.get(k), str) and meta[k].strip()}
+    meta, notes = declared(meta)
+    problems += [Problem(sidecar_label, note) for note in notes]
+    return meta
 
 
-def _load_jsonl(path: Path, label: str, problems: list[Problem]) -> list[Document]:
+def _load_jsonl(path: Path, label: str, problems: list[Problem], root: Path) -> list[Document]:
     try:
-        text = _decode(path.read_bytes())
-    except (OSError, ValueError) as e:
+        text = _read_text(path, JSONL_LIMIT, root)
+    except ValueError as e:
         problems.append(Problem(label, str(e)))
         return []
     documents = []
@@ -147,9 +152,9 @@ def _load_jsonl(path: Path, label: str, problems: list[Problem]) -> list[Documen
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            problems.append(Problem(label, f"invalid JSON ({e.msg}, column {e.colno})", number))
+            record = parse_json(line)
+        except ValueError as e:
+            problems.append(Problem(label, str(e), number))
             continue
         if not isinstance(record, dict):
             problems.append(Problem(label, "line is not a JSON object", number))
@@ -168,21 +173,22 @@ def _load_jsonl(path: Path, label: str, problems: list[Problem]) -> list[Documen
         if not isinstance(body, str) or not body.strip():
             problems.append(Problem(label, 'missing or empty field "text"', number))
             continue
-        meta = {k: record[k] for k in META_FIELDS if isinstance(record.get(k), str) and record[k].strip()}
+        meta, notes = declared(record)
         if meta.get("lang") not in (None, *LANGUAGES):
             problems.append(Problem(label, f'field "lang" is {meta["lang"]!r}, not one of {LANGUAGES}', number))
             continue
+        problems += [Problem(label, note, number) for note in notes]
         documents.append(make_document(str(doc_id).strip(), body, f"{label}:{number}", meta))
     return documents
 
 
-def _load_text_file(path: Path, label: str, doc_id: str, problems: list[Problem]) -> list[Document]:
+def _load_text_file(path: Path, label: str, doc_id: str, problems: list[Problem], root: Path) -> list[Document]:
     try:
-        text = _decode(path.read_bytes())
-    except (OSError, ValueError) as e:
+        text = _read_text(path, TEXT_LIMIT, root)
+    except ValueError as e:
         problems.append(Problem(label, str(e)))
         return []
-    meta = _read_sidecar(path, problems, label)
+    meta = _read_sidecar(path, problems, label, root)
     if meta.get("lang") not in (None, *LANGUAGES):
         problems.append(Problem(label, f'metadata "lang" is {meta["lang"]!r}, not one of {LANGUAGES}'))
         return []
@@ -190,11 +196,14 @@ def _load_text_file(path: Path, label: str, doc_id: str, problems: list[Problem]
 
 
 def corpus_files(root: Path) -> list[Path]:
-    """Document files below `root`, sorted; hidden files, sidecars and READMEs left out."""
+    """Document files below `root`, sorted; hidden files, sidecars, READMEs and folders left out.
+
+    A FIFO, device, socket or link with a document's name is kept, so that it is reported.
+    """
     found = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+        if any(part.startswith(".") for part in rel.parts) or (path.is_dir() and not path.is_symlink()):
             continue
         if path.name.lower() in NOT_DOCUMENTS or path.name.endswith(META_SUFFIX):
             continue
@@ -217,6 +226,8 @@ def load_corpus(location: Path | str) -> Corpus:
         root, files = location.parent, [location]
     elif location.is_dir():
         root, files = location, corpus_files(location)
+    elif location.exists():
+        raise CorpusError(f"corpus {location} is neither a folder nor a regular .jsonl file")
     else:
         raise CorpusError(f"corpus {location} does not exist")
 
@@ -228,13 +239,10 @@ def load_corpus(location: Path | str) -> Corpus:
         if why:
             problems.append(Problem(shown(label), shown(why)))
             continue
-        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            problems.append(Problem(label, "symbolic link to a file outside the corpus folder"))
-            continue
         if path.suffix.lower() == ".jsonl":
-            loaded = _load_jsonl(path, label, problems)
+            loaded = _load_jsonl(path, label, problems, root)
         else:
-            loaded = _load_text_file(path, label, label[: -len(path.suffix)], problems)
+            loaded = _load_text_file(path, label, label[: -len(path.suffix)], problems, root)
         for doc in loaded:
             if doc.doc_id in seen:
                 problems.append(Problem(doc.origin, f"duplicate document id {doc.doc_id!r} (first in {seen[doc.doc_id]})"))

@@ -4,6 +4,7 @@ Each function takes the raw article text and returns None when the text does not
 """
 from __future__ import annotations
 
+import datetime
 import re
 
 MONTHS = {
@@ -24,6 +25,33 @@ _NUMERIC = re.compile(r"\((\d{1,2})/(\d{1,2})/(\d{4})\)")
 # "menitindonesia, BEIJING — ...".
 _DATELINE = re.compile(r"(?m)^\s*([A-Za-z][\w.\-]{2,40}), ([A-Z][A-Z .]{2,30}?)\s*[-–—]\s")
 _MAX_TITLE = 120
+# A date given as metadata: ISO, optionally with a time ("2025-11-09T08:30:00+07:00").
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def iso_date(year: int, month: int, day: int) -> str | None:
+    """'YYYY-MM-DD' when the calendar has that day (not 31 February), else None."""
+    try:
+        return datetime.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_date(value: str) -> str | None:
+    """A date given as metadata, as ISO: the whole value must be one date whose month is not in
+    doubt (ISO, or the month named), because a wrong date is worse than none.
+
+    >>> [parse_date(v) for v in ("2025-11-09", "9 November 2025", "Nov 9, 2025", "2025-02-30", "9/11/2025")]
+    ['2025-11-09', '2025-11-09', '2025-11-09', None, None]
+    """
+    value = value.strip()
+    if m := _ISO.fullmatch(value):
+        return iso_date(int(m[1]), int(m[2]), int(m[3]))
+    if m := _DAY_MONTH_YEAR.fullmatch(value):
+        return iso_date(int(m[3]), MONTHS[m[2].lower()], int(m[1]))
+    if m := _MONTH_DAY_YEAR.fullmatch(value):
+        return iso_date(int(m[3]), MONTHS[m[1].lower()], int(m[2]))
+    return None
 
 
 def find_date(text: str) -> str | None:
@@ -42,8 +70,8 @@ def find_date(text: str) -> str | None:
     for m in _NUMERIC.finditer(text):
         found.append((m.start(), int(m[3]), int(m[2]), int(m[1])))
     for _, year, month, day in sorted(found):
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            return f"{year:04d}-{month:02d}-{day:02d}"
+        if date := iso_date(year, month, day):
+            return date
     return None
 
 
