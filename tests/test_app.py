@@ -137,7 +137,7 @@ def test_while_the_index_builds_questions_get_a_message_not_an_error(settings, t
             client.predict("Siapa Direktur Hebei MPA?", api_name="/ask")
         chat = list(ui.respond("Siapa Direktur Hebei MPA?", [], "auto", {}))[-1][0]
         assert "Indeks sedang dibangun" in chat[-1]["content"]
-        assert "Menyiapkan" in ui.status()
+        assert "Menyiapkan" in " ".join(ui.status())
         opener.release()
         assert service.wait(60) and service.state == "ready"
         assert "Fengshan Wang" in client.predict("Siapa Direktur Hebei MPA?", api_name="/ask")

@@ -160,7 +160,8 @@ def test_terminal_escapes_from_the_corpus_are_printed_visibly_not_obeyed(run, ho
     assert out.returncode == 0, out.stderr
     for stream in (out.stdout, out.stderr):
         assert not [c for c in UNSAFE.findall(stream) if c not in "\n\t"], stream
-    assert "Zorblax plant \\u001b]0;pwned\\u0007 opens\\u001b[2J — \\u001b[31mRED NEWS\\u001b[0m" in out.stdout
+    # the sidecar's title and outlet lose their control characters when read (rag.ingest.declared)
+    assert "Zorblax plant ]0;pwned opens[2J — [31mRED NEWS[0m" in out.stdout
     assert "people.\\u0007\\u001b]0;owned\\u0007 It was opened by the \\u2066minister\\u2069." in out.stdout
 
 

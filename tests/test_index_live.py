@@ -91,7 +91,7 @@ def test_a_missing_index_is_built_at_start_and_questions_meanwhile_are_told_so(s
         reply = list(ui.respond("Siapa Direktur Hebei MPA?", [], "auto", {}))[-1][0][-1]["content"]
         assert "Indeks sedang dibangun" in reply and "The index is being built" in reply
         assert "Embedding 58 passages" in reply
-        assert "Menyiapkan" in ui.status() and service.state == "opening"
+        assert "Menyiapkan" in " ".join(ui.status()) and service.state == "opening"
     finally:
         go_on.set()
     assert service.wait(60) and service.state == "ready"

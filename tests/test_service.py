@@ -28,6 +28,6 @@ def test_empty_corpus_fails_with_the_reason_and_the_app_says_how_to_add_document
     with pytest.raises(CorpusError, match="has no readable documents"):
         service.pipeline()
     ui = WartaChatUI(service)
-    assert "Adding documents" in ui.status() and "Warta could not start" in ui.status()
+    assert "Adding documents" in " ".join(ui.status()) and "Warta could not start" in " ".join(ui.status())
     chat = list(ui.respond("Apa itu Biotown?", [], "auto", {}))[-1][0]
     assert "has no readable documents" in chat[-1]["content"]
