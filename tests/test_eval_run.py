@@ -1,4 +1,4 @@
-"""python -m eval.run end to end, on our set and on an external one (DESIGN.md formats)."""
+"""python -m eval.run end to end, on our set and on an external one (docs/design.md, "Benchmark files" and "Benchmark output")."""
 import json
 import os
 import subprocess
