@@ -1,4 +1,4 @@
-"""Question and claim files (DESIGN.md formats), validated with errors naming file, line and field."""
+"""Question and claim files (docs/design.md, "Benchmark files"), validated: errors name file, line and field."""
 from __future__ import annotations
 
 import json
@@ -91,7 +91,8 @@ def _check_question(record: dict, where: str, problems: list[str]) -> None:
     _check(record, "lang", str, where, problems, choices=LANGS)
     _check(record, "answers", list, where, problems)
     _check(record, "answerable", bool, where, problems)
-    # Either is enough (DESIGN.md): public QA sets name the answering passage, not a snippet of it.
+    # Either is enough (docs/design.md, "questions.jsonl"): public QA sets name the answering
+    # passage, not a snippet of it.
     _check(record, "evidence", list, where, problems, required=False)
     _check(record, "gold_passage_ids", list, where, problems, required=False)
     _check(record, "kind", str, where, problems, required=False, non_empty=True)
@@ -118,9 +119,10 @@ def load_questions(path: Path) -> list[dict]:
 
 
 def fill_kinds(questions: list[dict], doc_langs: dict[str, str]) -> list[str]:
-    """Give each question without a `kind` "question language-passage language" (DESIGN.md), the
-    passage being its gold document, else the one it was written against (`source_passage_id`);
-    returns the ids of answerable questions whose gold documents are all missing from the corpus.
+    """Give each question without a `kind` "question language-passage language" (docs/design.md,
+    "questions.jsonl"), the passage being its gold document, else the one it was written against
+    (`source_passage_id`), else the question language alone; returns the ids of answerable
+    questions whose gold documents are all missing from the corpus.
 
     >>> qs = [{"id": "a", "lang": "en", "kind": None, "answerable": True, "gold_passage_ids": ["p"]},
     ...       {"id": "b", "lang": "id", "kind": None, "answerable": False, "gold_passage_ids": []}]

@@ -1,10 +1,11 @@
-"""The benchmark report: a text table for the terminal, report.md, report.json and a PNG plot."""
+"""The benchmark report: a text table for the terminal, report.md, report.json and the plots
+(eval.plots), answer quality first: it is what a user meets, retrieval only serves it."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from eval.evaluate import K_VALUES, RETRIEVAL_METRICS
+from eval.evaluate import RETRIEVAL_METRICS
 
 KIND_ORDER = ("all", "id-id", "en-en", "en-id", "id-en", "multi", "unanswerable")
 ANSWER_METRICS = ("gold_containment", "token_f1", "abstention_precision", "abstention_recall",
@@ -19,7 +20,7 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _kinds(breakdown: dict) -> list[str]:
+def ordered_kinds(breakdown: dict) -> list[str]:
     return [k for k in KIND_ORDER if k in breakdown] + sorted(k for k in breakdown if k not in KIND_ORDER)
 
 
@@ -33,7 +34,7 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
 def metric_table(systems: dict[str, dict], metrics, label: str) -> list[str]:
     """One row per system and kind, one column per metric."""
     rows = [[name, kind, breakdown[kind]["n"], *(_fmt(breakdown[kind].get(m)) for m in metrics)]
-            for name, breakdown in systems.items() for kind in _kinds(breakdown)]
+            for name, breakdown in systems.items() for kind in ordered_kinds(breakdown)]
     return table([label, "kind", "n", *(_SHORT[m] for m in metrics)], rows)
 
 
@@ -45,7 +46,7 @@ def retrieval_tables(systems: dict[str, dict]) -> list[str]:
             if name in ran else [name, "-", *("-" for _ in RETRIEVAL_METRICS), f"unavailable: {breakdown['unavailable']}"]
             for name, breakdown in systems.items()]
     lines = table(["system", "n", *(_SHORT[m] for m in RETRIEVAL_METRICS), "note"], rows)
-    kinds = [k for k in _kinds(next(iter(ran.values()), {})) if k != "all"]
+    kinds = [k for k in ordered_kinds(next(iter(ran.values()), {})) if k != "all"]
     if len(kinds) > 1:
         rows = [[kind, name, ran[name][kind]["n"], *(_fmt(ran[name][kind].get(m)) for m in RETRIEVAL_METRICS)]
                 for kind in kinds for name in ran if kind in ran[name]]
@@ -53,12 +54,22 @@ def retrieval_tables(systems: dict[str, dict]) -> list[str]:
     return lines
 
 
+def language_groups(by_lang: dict) -> list[str]:
+    """The groups of an outcomes breakdown to show: 'all' and each language, or the one language
+    (its figures are those of 'all').
+
+    >>> language_groups({"all": {}, "id": {}, "en": {}}), language_groups({"all": {}, "id": {}})
+    (['all', 'en', 'id'], ['id'])
+    """
+    langs = sorted(k for k in by_lang if k != "all")
+    return langs if len(langs) == 1 else ["all", *langs]
+
+
 def outcomes_table(report: dict) -> list[str]:
     """What a user meets, per answerer and question language."""
     rows = []
     for name, by_lang in report["outcomes"].items():
-        langs = sorted(k for k in by_lang if k != "all")
-        for lang in langs if len(langs) == 1 else ("all", *langs):  # one language: its row is 'all'
+        for lang in language_groups(by_lang):
             o = by_lang[lang]
             rows.append([report["set"], lang, name, o["n"], o["answerable"], _fmt(o["right"]),
                          _fmt(o["answerable_declined"]), o["unanswerable"], _fmt(o["unanswerable_answered"]),
@@ -71,7 +82,7 @@ def outcomes_table(report: dict) -> list[str]:
 def comparison_table(systems: dict[str, dict], ours: str, baseline: str) -> list[str]:
     """Recall@5 and MRR@10 per kind, ours beside the baseline, with the difference."""
     rows = []
-    for kind in _kinds(systems[ours]):
+    for kind in ordered_kinds(systems[ours]):
         a, b = systems[ours][kind], systems[baseline].get(kind, {})
         cells = [kind, a["n"]]
         for metric in ("recall@5", "mrr@10"):
@@ -107,8 +118,10 @@ def claims_table(claims: dict) -> list[str]:
     return lines
 
 
-def render(report: dict) -> str:
-    """The whole report as Markdown (printed as-is to the terminal too): what users get first."""
+def render(report: dict, images: bool = False) -> str:
+    """The whole report as Markdown (printed as-is to the terminal too). Answer quality leads:
+    retrieval can look good while users get wrong answers, so it comes after answers and claims.
+    `images`: link answers.png and recall.png (report.md sits beside them; a terminal shows none)."""
     counts, used = report["counts"], report["answer_retrieval"]
     sample = f"; {report['sample']}" if report.get("sample") else ""
     out = ["# Warta benchmark", "", f"- questions: {report['questions_file']} ({counts['questions']}, "
@@ -122,53 +135,31 @@ def render(report: dict) -> str:
             "Right: the answer holds one of the acceptable answers (case, spacing and punctuation aside), "
             "over answerable questions; declining an answerable question counts as wrong.", ""]
     out += outcomes_table(report)
+    out += ["", "![Answers right, answerable declined, unanswerable answered](answers.png)"] if images else []
+    out += ["", "## Answers by kind", ""] + metric_table(report["answers"], ANSWER_METRICS, "answerer")
+    if report.get("claims"):
+        out += ["", "## Claims", ""] + claims_table(report["claims"])
     out += ["", "## Retrieval (answerable questions)", "",
             "A passage is relevant when it contains an evidence snippet (whitespace- and quote-normalised); "
             "a gold document (gold_passage_ids) counts once, at its best-ranked passage. Recall@k is the "
             "share of a question's evidence snippets and gold documents found in the top k.", ""]
     out += retrieval_tables(report["retrieval"])
+    out += ["", "![Recall@k per system, Recall@5 per kind](recall.png)"] if images else []
     if report.get("comparison"):
         ours, baseline = report["comparison"]
         out += ["", f"## {ours} against the {baseline}", ""] + comparison_table(report["retrieval"], ours, baseline)
-    out += ["", "## Answers by kind", ""] + metric_table(report["answers"], ANSWER_METRICS, "answerer")
-    if report.get("claims"):
-        out += ["", "## Claims", ""] + claims_table(report["claims"])
     out += ["", "## Latency", ""] + latency_table(report["latency"])
     return "\n".join(out) + "\n"
 
 
-def plot(report: dict, path: Path) -> None:
-    """Recall@k per system, and Recall@5 per kind per system, side by side."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt
-
-    systems = {name: b for name, b in report["retrieval"].items() if "unavailable" not in b}
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
-    for name, breakdown in systems.items():
-        left.plot(K_VALUES, [breakdown["all"][f"recall@{k}"] for k in K_VALUES], marker="o", label=name)
-    left.set(xlabel="k", ylabel="Recall@k", title="Recall@k, all answerable questions", ylim=(0, 1.02), xticks=K_VALUES)
-    left.grid(alpha=0.3)
-    left.legend(fontsize=8)
-    kinds = [k for k in _kinds(next(iter(systems.values()))) if k != "all"]
-    width = 0.8 / max(1, len(systems))
-    for i, (name, breakdown) in enumerate(systems.items()):
-        values = [breakdown.get(kind, {}).get("recall@5") or 0 for kind in kinds]
-        right.bar([x + i * width for x in range(len(kinds))], values, width, label=name)
-    right.set_xticks([x + width * (len(systems) - 1) / 2 for x in range(len(kinds))], kinds)
-    right.set(ylabel="Recall@5", title="Recall@5 per kind", ylim=(0, 1.02))
-    right.legend(fontsize=8)
-    right.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def write(report: dict, out_dir: Path) -> dict[str, Path]:
+    """report.json, report.md, answers.png and recall.png in `out_dir`; their paths by name."""
+    from eval import plots
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / "report.json", "md": out_dir / "report.md", "png": out_dir / "recall.png"}
-    paths["json"].write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    paths["md"].write_text(render(report), encoding="utf-8")
-    plot(report, paths["png"])
+    paths = {name: out_dir / name for name in ("report.md", "report.json", "answers.png", "recall.png")}
+    paths["report.json"].write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    paths["report.md"].write_text(render(report, images=True), encoding="utf-8")
+    plots.answers(report, paths["answers.png"])
+    plots.recall(report, paths["recall.png"])
     return paths

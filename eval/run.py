@@ -5,8 +5,8 @@
 
 The index is built in a temporary folder (index/ is never touched), every system is scored on
 the same questions, the tables are printed (what users get first: answers right, answerable
-questions declined, unanswerable ones answered) and report.json, report.md and recall.png are
-written. Progress goes to stderr.
+questions declined, unanswerable ones answered) and report.md, report.json, answers.png and
+recall.png are written (docs/design.md, "Benchmark output"). Progress goes to stderr.
 """
 from __future__ import annotations
 
@@ -222,10 +222,10 @@ def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes
         "notes": notes,
         "outcomes": {name: {lang: answer_outcomes(group) for lang, group in groups(rows, "lang").items()}
                      for name, rows in ((answerer_name, answer_rows), (baseline_name, baseline_rows))},
-        "retrieval": retrieval,
-        "comparison": [ours, versus] if ours and "all" in retrieval.get(versus, {}) else None,
         "answers": {answerer_name: _answer_breakdown(answer_rows), baseline_name: _answer_breakdown(baseline_rows)},
         "claims": claim_scores,
+        "retrieval": retrieval,
+        "comparison": [ours, versus] if ours and "all" in retrieval.get(versus, {}) else None,
         "latency": latency,
         "per_question": per_question,
     }
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(report_module.render(result))
     paths = report_module.write(result, args.out)
-    print(f"wrote {paths['md']}, {paths['json']} and {paths['png']}", file=sys.stderr)
+    print(f"wrote {', '.join(str(path) for path in paths.values())}", file=sys.stderr)
     return 0
 
 

@@ -1,4 +1,6 @@
-"""Command line: python -m rag index | search | ask | check | download (contracts in DESIGN.md).
+"""Command line: python -m rag index | search | ask | check | download.
+
+The contracts (flags, JSON, exit status) are in docs/design.md, "Command line" and "JSON output".
 
 Results go to stdout (JSON with --json); progress and problems to stderr, errors as one line
 with a non-zero exit status. What is printed for people goes through rag.terminal.echo, so no
@@ -44,7 +46,7 @@ def _query_command(commands, common, name: str, positional: str, field: str, hel
     command.add_argument("--batch", type=Path, help=f'JSONL file of {{"id", "{field}"}}; one JSON line out per line')
     command.add_argument("--k", type=int, default=None, help=k_help)
     command.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="retrieval mode (default hybrid)")
-    command.add_argument("--json", action="store_true", help="print JSON (DESIGN.md)")
+    command.add_argument("--json", action="store_true", help='print JSON (docs/design.md, "JSON output")')
     return command
 
 

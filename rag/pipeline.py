@@ -126,7 +126,7 @@ class Warta:
                 "generator_reason": self.generator_reason}
 
     def search(self, query: str, k: int | None = None, mode: str | None = None, query_id: str | None = None) -> dict:
-        """The DESIGN.md `search --json` object for one query."""
+        """The `search --json` object for one query (docs/design.md, "search --json")."""
         query, notices = self.prepare_question(query, what="query")
         started = time.perf_counter()
         timings: dict = {}

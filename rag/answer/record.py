@@ -39,7 +39,7 @@ class Answer:
     notices: list[str] = field(default_factory=list)
 
     def to_json(self, answer_id: str | None = None) -> dict:
-        """The DESIGN.md `ask --json` object."""
+        """The `ask --json` object (docs/design.md, "ask --json")."""
         out = {"id": answer_id, "question": self.question, "lang": self.lang, "answer": self.text,
                "abstained": self.abstained, "mode": self.mode,
                "citations": [c.to_json() for c in self.citations],

@@ -25,7 +25,7 @@ class Verdict:
     notices: list[str] = field(default_factory=list)  # what was changed in the claim (trimmed, cleaned)
 
     def to_json(self, claim_id: str | None = None) -> dict:
-        """The DESIGN.md `check --json` object (plus differences, rule, nli and mode)."""
+        """The `check --json` object (docs/design.md, "check --json")."""
         return {"id": claim_id, "claim": self.claim, "lang": self.lang, "verdict": self.verdict,
                 "confidence": self.confidence, "explanation": self.explanation,
                 "evidence": [c.to_json() for c in self.evidence], "differences": self.differences,
