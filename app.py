@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 
-from rag.web.chat_format import (answer_body, chat_message, empty_sources_panel, escape_markdown,
+from rag.web.chat_format import (answer_body, chat_message, empty_sources_panel, escape_markdown, interpreted_as,
                              plain_answer, problem_message, sources_panel, status_badge, status_html,
                              status_line)
 from rag.web.check_format import empty_verdict_panel, verdict_panel
@@ -121,18 +121,22 @@ class WartaChatUI:
 
         return *self.status(), gr.Timer(active=self.service.state == "opening")
 
-    def respond(self, question: str, history: list, language: str, sources_log: dict):
-        """Streams (chat, sources panel, question box, sources by message, chat history) for one
-        question. The history is the session's own state, kept on the server: a client cannot
-        send one of its own."""
+    def respond(self, question: str, history: list, language: str, sources_log: dict, last_turn: dict | None = None):
+        """Streams (chat, sources panel, question box, sources by message, chat history, last turn)
+        for one question. The history and the last turn are the session's own state, kept on the
+        server: a client cannot send its own. A follow-up is read in the last turn's context
+        (rag.answer.followup) and says how it was read."""
         import gradio as gr
 
-        history = list(history or [])
+        from rag.answer.followup import Turn, read
 
-        def reply(content: str, panel: str):
+        history = list(history or [])
+        previous = Turn(last_turn["question"], tuple(last_turn["doc_ids"])) if isinstance(last_turn, dict) and last_turn else None
+
+        def reply(content: str, panel: str, turn=gr.skip()):
             # The panel is kept under the message's position, so clicking the message shows it again.
             chat = history + [{"role": "assistant", "content": content}]
-            return chat, panel, "", {**(sources_log or {}), len(history): panel}, chat
+            return chat, panel, "", {**(sources_log or {}), len(history): panel}, chat, turn
 
         try:
             lang = answer_language(language)
@@ -143,16 +147,20 @@ class WartaChatUI:
             yield reply(escape_markdown(problem_message(e)), empty_sources_panel())
             return
         history.append({"role": "user", "content": escape_markdown(asked)})
-        yield history, gr.skip(), "", gr.skip(), history
+        yield history, gr.skip(), "", gr.skip(), history, gr.skip()
+        reading = read(asked, previous)
+        heading = interpreted_as(reading.question, lang) if reading.rewritten else ""
         try:
             answer = None
-            for event, value in self.service.pipeline().ask_stream(question, lang=lang):
+            for event, value in self.service.pipeline().ask_stream(reading.question, lang=lang):
                 if event == "text":
-                    partial = history + [{"role": "assistant", "content": answer_body(value)}]
-                    yield partial, gr.skip(), "", gr.skip(), gr.skip()
+                    partial = history + [{"role": "assistant", "content": heading + answer_body(value)}]
+                    yield partial, gr.skip(), "", gr.skip(), gr.skip(), gr.skip()
                 else:
                     answer = value
-            yield reply(chat_message(answer), sources_panel(answer))
+            cited = tuple(dict.fromkeys(c.doc_id for c in answer.citations))
+            yield reply(heading + chat_message(answer), sources_panel(answer),
+                        {"question": reading.question, "doc_ids": list(cited or reading.doc_ids)})
         except Exception as e:  # shown as a chat message, never a stack trace; bugs still go to stderr
             if not isinstance(e, (WartaError, ValueError)):
                 import traceback
@@ -209,6 +217,7 @@ class WartaChatUI:
                 status_detail = gr.Markdown(detail, elem_id="warta-status-text")
             sources_log = gr.State({})
             chat_history = gr.State([])
+            last_turn = gr.State({})  # what a follow-up question leans on (rag.answer.followup)
             with gr.Tab("Tanya jawab / Ask", elem_id="warta-ask-tab"), gr.Row(equal_height=False):
                 with gr.Column(scale=3):
                     # No floating label: it covered the conversation when scrolled.
@@ -244,8 +253,8 @@ class WartaChatUI:
                        concurrency_limit=None, show_progress="hidden")
             demo.load(self._poll_status, None, [status, status_detail, timer], api_visibility="private",
                       concurrency_limit=None, show_progress="hidden")
-            question.submit(self.respond, [question, chat_history, language, sources_log],
-                            [chatbot, sources, question, sources_log, chat_history], api_visibility="private",
+            question.submit(self.respond, [question, chat_history, language, sources_log, last_turn],
+                            [chatbot, sources, question, sources_log, chat_history, last_turn], api_visibility="private",
                             concurrency_id="answer", show_progress="minimal")
             def show_sources(log: dict, selected: gr.SelectData):
                 """The sources panel of the assistant message that was clicked."""
@@ -254,10 +263,10 @@ class WartaChatUI:
 
             chatbot.select(show_sources, [sources_log], [sources], api_visibility="private",
                            concurrency_limit=None, show_progress="hidden")
-            new_chat.click(lambda: ([], empty_sources_panel(), "", {}, []), None,
-                           [chatbot, sources, question, sources_log, chat_history], api_visibility="private",
+            new_chat.click(lambda: ([], empty_sources_panel(), "", {}, [], {}), None,
+                           [chatbot, sources, question, sources_log, chat_history, last_turn], api_visibility="private",
                            concurrency_limit=None, show_progress="hidden")
-            chatbot.clear(lambda: (empty_sources_panel(), {}, []), None, [sources, sources_log, chat_history],
+            chatbot.clear(lambda: (empty_sources_panel(), {}, [], {}), None, [sources, sources_log, chat_history, last_turn],
                           api_visibility="private", concurrency_limit=None, show_progress="hidden")
             claim.submit(self.check_panel, [claim], [verdict], api_visibility="private", concurrency_id="answer",
                          show_progress="minimal")

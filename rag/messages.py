@@ -62,6 +62,7 @@ MESSAGES = {
                      "id": "Warta tidak dapat dimulai: {error}"},
     "busy": {"en": "Warta is busy, please try again in a moment.",
              "id": "Warta sedang sibuk, silakan coba lagi sebentar lagi."},
+    "interpreted_as": {"en": "Interpreted as: {question}", "id": "Ditafsirkan sebagai: {question}"},
     "too_large": {"en": "The request is too large (over {limit}); a question is read up to its first {chars} characters.",
                   "id": "Permintaan terlalu besar (lebih dari {limit}); pertanyaan dibaca sampai {chars} karakter pertamanya."},
     "host_refused": {"en": "This server does not answer to the name {host}. An operator serving it under that name adds it to WARTA_ALLOWED_HOSTS.",

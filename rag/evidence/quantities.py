@@ -74,6 +74,11 @@ def _months() -> dict[str, int]:
     return names
 
 
+def calendar_words() -> frozenset:
+    """Month and weekday names of both languages, casefolded (CLDR via Babel)."""
+    return frozenset(_months()) | frozenset(_weekdays()[0])
+
+
 @lru_cache(maxsize=1)
 def _english_months() -> frozenset:
     from babel.dates import get_month_names

@@ -186,6 +186,13 @@ def problem_message(error: Exception) -> str:
     return say_both("failed", error=f"{type(error).__name__}: {first_line}")
 
 
+def interpreted_as(question: str, lang: str | None) -> str:
+    """The line above an answer to a follow-up: how the question was read, in its language."""
+    from rag.ingest.language import detect_language
+
+    return f"_{say('interpreted_as', lang or detect_language(question), question=escape_markdown(question))}_\n\n"
+
+
 def status_badge(mode: dict, counts: dict, notice=None) -> str:
     """One short line for people: what search runs and how many articles, in both languages.
     The models, their ids and how to turn them on are in `status_line`, behind "Detail"."""
