@@ -198,3 +198,26 @@ def test_status_is_one_quiet_line_with_the_detail_behind_a_click(browser, app_se
         save_screenshot(page, tmp_path, f"status-detail-{width}.png")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("first, expected, follow_up, read_as, answer, name", [
+    ("Siapa Direktur Hebei MPA?", "Fengshan Wang", "siapa walikotanya?", "Ditafsirkan sebagai: Siapa walikotanya",
+     "Wang Xiankun", "conversation-id.png"),
+    ("Who is the President Director of MiLab?", "Idham Hamzah", "which certifications does its plant hold?",
+     "Interpreted as: Which certifications does its plant hold (MiLab)?", "ISO 14001", "conversation-en.png"),
+])
+def test_a_follow_up_is_answered_in_the_previous_turns_context_and_says_how(page, tmp_path, first, expected,
+                                                                          follow_up, read_as, answer, name):
+    assert expected in ask(page, first, until=expected)
+    reply = ask(page, follow_up, until=answer)
+    assert read_as in reply.replace("\\", "")
+    save_screenshot(page, tmp_path, name)
+    # "New chat" forgets the context: the same follow-up is then read as it is.
+    page.click("#warta-new-chat")
+    page.wait_for_function("document.querySelectorAll(\"#warta-chat [data-testid='bot']\").length === 0")
+    page.fill("#warta-question textarea", follow_up)
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll(\"#warta-chat [data-testid='bot']\").length === 1 && "
+                           "!document.querySelector('#warta-chat .pending')", timeout=30000)
+    page.wait_for_timeout(300)
+    assert read_as.split(":")[0] not in page.locator(BOT).last.inner_text()

@@ -70,9 +70,14 @@ def _content_words(text: str) -> list[str]:
     return [w for w in (w.casefold() for w in _WORD.findall(text)) if w not in stopwords.ALL]
 
 
+def _thing(name: str) -> str:
+    """The named thing, not its title: "President Director of MiLab" -> "MiLab"."""
+    return re.split(r"\s+(?:of|dari)\s+", name)[-1]
+
+
 def subject(question: str) -> str:
-    """What a question is about: its names, else its content words."""
-    return ", ".join(names(question)) or " ".join(_content_words(question))
+    """What a question is about: the things it names, else its content words."""
+    return ", ".join(dict.fromkeys(_thing(n) for n in names(question))) or " ".join(_content_words(question))
 
 
 def _refers_back(question: str) -> bool:
@@ -91,8 +96,7 @@ def read(question: str, previous: Turn | None) -> Reading:
     new_names = [n for n in names(rest) if n.casefold() not in before]
     if opener and opener["again"] and new_names:  # "what about Kalbe?": the last question, of Kalbe
         old = names(previous.question)
-        # the named thing, not its title: "President Director of MiLab" -> "MiLab"
-        thing = re.split(r"\s+(?:of|dari)\s+", old[-1])[-1] if old else ""
+        thing = _thing(old[-1]) if old else ""
         again = (previous.question.replace(thing, new_names[0], 1) if thing
                  else f"{previous.question.rstrip('?. ')} ({new_names[0]})?")
         return Reading(again, rewritten=True)
