@@ -17,6 +17,7 @@ import string
 from rag.answer.record import Answer, Citation
 from rag.errors import EmptyInput, NotReady, NotText, WartaError
 from rag.messages import say, say_both
+from rag.search.filters import FilterError
 from rag.search.retrieval import Hit
 
 MARKER = re.compile(r"\[(\d+)\]")
@@ -174,6 +175,8 @@ def problem_message(error: Exception) -> str:
         return say_both("not_ready", stage=str(error))
     if isinstance(error, EmptyInput):
         return say_both("empty_claim" if error.what == "claim" else "empty_question")
+    if isinstance(error, FilterError):
+        return say_both("bad_filter", error=str(error))
     if isinstance(error, NotText):
         return say_both("not_text", what=error.what, kind=error.kind,
                         what_id={"claim": "klaim", "query": "kueri"}.get(error.what, "pertanyaan"))
