@@ -12,6 +12,7 @@ again" at once (WARTA_QUEUE_SIZE), and a Content-Security-Policy that lets the p
 nothing from another origin.
 """
 import argparse
+from dataclasses import replace
 import os
 import sys
 
@@ -22,12 +23,14 @@ from rag.web.check_format import empty_verdict_panel, verdict_panel
 from rag.config import Settings, setting_flags, settings_from_args
 from rag.errors import ConfigError, WartaError
 from rag.inputs import clean_question
+from rag.search.filters import Filters
 from rag.web.service import PipelineService
 
 # Sessions whose state (a page's conversation) the server keeps, most recently used first: about
 # 40 KB each, so at most ~80 MB. The page of a session pushed out starts a new conversation.
 SESSIONS_KEPT = 2000
 LANGUAGES = [("Otomatis / Auto", "auto"), ("Bahasa Indonesia", "id"), ("English", "en")]
+DOCUMENT_LANGUAGES = [("Semua / All", "all"), ("Indonesia", "id"), ("English", "en")]
 # Each is answered right by the default configuration (tests/test_answer_model.py): both
 # languages, and questions in the other language than their article.
 EXAMPLES = ["Siapa Direktur Hebei MPA?", "Who is the Chairman of CSPC Pharmaceutical Group?",
@@ -65,6 +68,7 @@ CSS = """
 .warta-confidence { margin-left: .5em; font-size: .85em; opacity: .75; }
 .warta-claim { margin: .5em 0; padding-left: .75em; border-left: 3px solid var(--color-accent); }
 mark.warta-diff { background: #fecaca; color: #111; padding: 0 .1em; font-weight: 600; }
+#warta-filters .timebox input { min-width: 0; width: 0; }  /* the date box shrinks, its calendar button stays */
 """
 
 
@@ -121,11 +125,13 @@ class WartaChatUI:
 
         return *self.status(), gr.Timer(active=self.service.state == "opening")
 
-    def respond(self, question: str, history: list, language: str, sources_log: dict, last_turn: dict | None = None):
+    def respond(self, question: str, history: list, language: str, sources_log: dict, last_turn: dict | None = None,
+                outlets=None, since=None, until=None, doc_language=None):
         """Streams (chat, sources panel, question box, sources by message, chat history, last turn)
-        for one question. The history and the last turn are the session's own state, kept on the
-        server: a client cannot send its own. A follow-up is read in the last turn's context
-        (rag.answer.followup) and says how it was read."""
+        for one question, from the documents the filter row lets through. The history and the
+        last turn are the session's own state, kept on the server: a client cannot send its own.
+        A follow-up is read in the last turn's context (rag.answer.followup), says how it was
+        read, and is answered from the articles the last answer cited."""
         import gradio as gr
 
         from rag.answer.followup import Turn, read
@@ -140,19 +146,22 @@ class WartaChatUI:
 
         try:
             lang = answer_language(language)
+            filters = Filters.parse(outlets, since, until, None if doc_language in (None, "all") else doc_language)
             # Echoed as the pipeline will read it (trimmed, broken characters replaced): the chat
             # never shows 1 MB or a character the page cannot be sent.
             asked = clean_question(question, self.service.settings.max_question_chars)[0]
-        except ValueError as e:  # empty, not text, or no such language: the reply says which
+        except ValueError as e:  # empty, not text, no such language, a bad filter: the reply says which
             yield reply(escape_markdown(problem_message(e)), empty_sources_panel())
             return
         history.append({"role": "user", "content": escape_markdown(asked)})
         yield history, gr.skip(), "", gr.skip(), history, gr.skip()
         reading = read(asked, previous)
-        heading = interpreted_as(reading.question, lang) if reading.rewritten else ""
+        heading = interpreted_as(reading, lang) if reading.rewritten else ""
         try:
             answer = None
-            for event, value in self.service.pipeline().ask_stream(reading.question, lang=lang):
+            if reading.doc_ids:  # a follow-up: from the articles the last answer cited
+                filters = replace(filters, doc_ids=reading.doc_ids)
+            for event, value in self.service.pipeline().ask_stream(reading.question, lang=lang, filters=filters):
                 if event == "text":
                     partial = history + [{"role": "assistant", "content": heading + answer_body(value)}]
                     yield partial, gr.skip(), "", gr.skip(), gr.skip(), gr.skip()
@@ -168,19 +177,31 @@ class WartaChatUI:
                 traceback.print_exc(file=sys.stderr)
             yield reply(escape_markdown(problem_message(e)), empty_sources_panel())
 
-    def ask_api(self, question: str, language: str = "auto") -> str:
+    def ask_api(self, question: str, language: str = "auto", sources: list[str] | str | None = None,
+                since: str | None = None, until: str | None = None, lang_docs: list[str] | str | None = None) -> str:
         """Answer a question from the corpus: the answer with [n] markers, then its sources.
 
-        language: "auto" (the question's), "id" or "en".
+        language: "auto" (the question's), "id" or "en". The rest filter the documents searched
+        (none by default): sources, outlets as the corpus names them; since and until,
+        YYYY-MM-DD, inclusive (undated documents are left out); lang_docs, "id" and/or "en".
         """
         import gradio as gr
 
         try:
-            answer = self.service.pipeline().ask(question, lang=answer_language(language))
+            filters = Filters.parse(sources, since, until, lang_docs)
+            answer = self.service.pipeline().ask(question, lang=answer_language(language), filters=filters)
         except (WartaError, ValueError) as e:
             # A refused input is not a crash: no traceback in the server log.
             raise gr.Error(problem_message(e), print_exception=False) from None
         return plain_answer(answer)
+
+    def filter_choices(self):
+        """The outlet list of the filter row, once the pipeline is open (the corpus names them)."""
+        import gradio as gr
+
+        if self.service.state != "ready":
+            return gr.skip()
+        return gr.Dropdown(choices=self.service.pipeline().outlets())
 
     def check_panel(self, claim: str) -> str:
         """The fact-check panel for one claim (or a friendly message why there is none)."""
@@ -231,6 +252,16 @@ class WartaChatUI:
                     question = gr.Textbox(label="Pertanyaan / Question", elem_id="warta-question", lines=1,
                                           max_lines=6, placeholder="Contoh / e.g. Apa itu Biotown?",
                                           submit_btn="Tanya / Ask")
+                    # One compact row of filters (rag/search/filters.py); empty fields filter nothing.
+                    with gr.Row(elem_id="warta-filters", equal_height=True):
+                        outlets = gr.Dropdown([], value=[], multiselect=True, label="Media / Outlet (semua / all)",
+                                              elem_id="warta-outlets", scale=3)
+                        since = gr.DateTime(label="Sejak / Since", include_time=False, type="string",
+                                            elem_id="warta-since", scale=2, min_width=150)
+                        until = gr.DateTime(label="Sampai / Until", include_time=False, type="string",
+                                            elem_id="warta-until", scale=2, min_width=150)
+                        doc_language = gr.Dropdown(DOCUMENT_LANGUAGES, value="all", elem_id="warta-doc-language",
+                                                   label="Bahasa dokumen / Doc. language", scale=2, min_width=150)
                     with gr.Row():
                         language = gr.Radio(LANGUAGES, value="auto", label="Bahasa jawaban / Answer language",
                                             elem_id="warta-language", scale=3)
@@ -249,11 +280,15 @@ class WartaChatUI:
                 verdict = gr.HTML(empty_verdict_panel(), elem_id="warta-verdict")
             timer = gr.Timer(1.0, active=self.service.state == "opening")
 
-            timer.tick(self._poll_status, None, [status, status_detail, timer], api_visibility="private",
-                       concurrency_limit=None, show_progress="hidden")
-            demo.load(self._poll_status, None, [status, status_detail, timer], api_visibility="private",
-                      concurrency_limit=None, show_progress="hidden")
-            question.submit(self.respond, [question, chat_history, language, sources_log, last_turn],
+            # The outlet list is filled once the pipeline has read the corpus (the page is served
+            # before), after each status poll: the tick that finds it ready, and stops the timer, fills it.
+            for trigger in (timer.tick, demo.load):
+                trigger(self._poll_status, None, [status, status_detail, timer], api_visibility="private",
+                        concurrency_limit=None, show_progress="hidden").then(
+                    self.filter_choices, None, [outlets], api_visibility="private", concurrency_limit=None,
+                    show_progress="hidden")
+            question.submit(self.respond, [question, chat_history, language, sources_log, last_turn, outlets, since,
+                                           until, doc_language],
                             [chatbot, sources, question, sources_log, chat_history, last_turn], api_visibility="private",
                             concurrency_id="answer", show_progress="minimal")
             def show_sources(log: dict, selected: gr.SelectData):

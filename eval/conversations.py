@@ -29,6 +29,7 @@ def _right(text: str, answers: list[str]) -> bool:
 
 def run(warta, conversations: list[dict]) -> list[dict]:
     from rag.answer.followup import Turn, read
+    from rag.search.filters import Filters
 
     rows = []
     for c in conversations:
@@ -36,7 +37,7 @@ def run(warta, conversations: list[dict]) -> list[dict]:
         first = warta.ask(first_question)
         previous = Turn(first_question, tuple(dict.fromkeys(x.doc_id for x in first.citations)))
         reading = read(second, previous)
-        in_context = warta.ask(reading.question)
+        in_context = warta.ask(reading.question, filters=Filters(doc_ids=reading.doc_ids) if reading.doc_ids else None)
         alone = warta.ask(second)
         rows.append({"id": c["id"], "kind": c["kind"], "lang": c["lang"], "second": second,
                      "read_as": reading.question, "follow_up": reading.rewritten,

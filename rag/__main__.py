@@ -47,7 +47,24 @@ def _query_command(commands, common, name: str, positional: str, field: str, hel
     command.add_argument("--k", type=int, default=None, help=k_help)
     command.add_argument("--mode", choices=RETRIEVAL_MODES, default=None, help="retrieval mode (default hybrid)")
     command.add_argument("--json", action="store_true", help='print JSON (docs/design.md, "JSON output")')
+    only = command.add_argument_group("filters", "search only the documents that pass every filter given")
+    only.add_argument("--source", action="append", metavar="OUTLET",
+                      help="this outlet only, as the corpus names it (case-insensitive); repeat for several")
+    only.add_argument("--since", metavar="YYYY-MM-DD", help="documents dated this day or later (undated ones are left out)")
+    only.add_argument("--until", metavar="YYYY-MM-DD", help="documents dated this day or earlier (undated ones are left out)")
+    # Not argparse choices: a wrong value would print the usage too; Filters says it in one line.
+    only.add_argument("--lang-docs", action="append", metavar="id|en", help="documents in this language; repeat for both")
     return command
+
+
+def _filters(args):
+    """The filters the flags ask for (rag.search.filters), or one line on what is wrong with them."""
+    from rag.search.filters import FilterError, Filters
+
+    try:
+        return Filters.parse(args.source, args.since, args.until, args.lang_docs)
+    except FilterError as e:
+        raise WartaError(str(e)) from None
 
 
 def _settings(args):
@@ -105,11 +122,24 @@ def _batch_items(path: Path, lines: list[str], field: str):
         yield number, record.get("id"), text, None
 
 
+def _filtered(result: dict) -> str:
+    """'; filters: outlet X, since Y (3 documents)' when the result was filtered, else ''."""
+    used = result.get("filters")
+    if not used:
+        return ""
+    from rag.search.filters import Filters
+
+    described = Filters.parse(used["sources"], used["since"], used["until"], used["langs"]).describe()
+    return f"; filters: {described} ({used['matching_documents']} documents)"
+
+
 def _print_hits(result: dict) -> None:
     mode = result["mode"]
     note = f" (asked for {mode['requested']}: {mode['reason']})" if mode["reason"] else ""
     echo(f"{len(result['passages'])} passages, {mode['retrieval']} retrieval{note}, "
-          f"{result['timings_ms']['total']:.0f} ms")
+          f"{result['timings_ms']['total']:.0f} ms{_filtered(result)}")
+    for notice in result.get("notices", []):
+        echo(notice)
     for hit in result["passages"]:
         text = " ".join(hit["text"].split())
         echo(f"\n[{hit['rank']}] {hit['title']} — {hit['source'] or 'no outlet named'}, {hit['date'] or 'no date'}"
@@ -124,12 +154,13 @@ def _run_one_or_batch(args, text, run, show) -> int:
         raise WartaError(f"give either a {what.upper()} or --batch FILE.jsonl")
     if text is not None and not text.strip():
         raise WartaError(f"the {what} is empty")
+    filters = _filters(args)  # before the models load: a wrong date is told at once
     from rag.pipeline import Warta
 
     batch = None if args.batch is None else _read_batch(args.batch, "claim" if what == "claim" else "question")
     warta = Warta.open(_settings(args), with_generator=args.command == "ask", with_nli=args.command == "check")
     if text is not None:
-        result = run(warta, text, None)
+        result = run(warta, text, None, filters)
         print(json.dumps(result, ensure_ascii=False)) if args.json else show(result)
         return 0
     failures = 0
@@ -139,12 +170,12 @@ def _run_one_or_batch(args, text, run, show) -> int:
             echo(f"warta: {error}", file=sys.stderr)
             print(json.dumps({"id": item_id, "line": number, "error": error}, ensure_ascii=False))
             continue
-        print(json.dumps(run(warta, item, item_id), ensure_ascii=False), flush=True)
+        print(json.dumps(run(warta, item, item_id, filters), ensure_ascii=False), flush=True)
     return 1 if failures else 0
 
 
 def _search(args) -> int:
-    return _run_one_or_batch(args, args.query, lambda w, q, i: w.search(q, query_id=i), _print_hits)
+    return _run_one_or_batch(args, args.query, lambda w, q, i, f: w.search(q, query_id=i, filters=f), _print_hits)
 
 
 def _cited(c: dict) -> str:
@@ -154,6 +185,8 @@ def _cited(c: dict) -> str:
 
 
 def _print_answer(result: dict) -> None:
+    for notice in result.get("notices", []):
+        echo(notice)
     echo(result["answer"])
     for c in result["citations"]:
         echo(_cited(c))
@@ -162,23 +195,27 @@ def _print_answer(result: dict) -> None:
             echo(f"  · {p['title']}: {' '.join(p['text'].split())[:160]}…")
     mode = result["mode"]
     echo(f"\n{mode['answerer']} answer, {mode['retrieval']} retrieval"
-          f"{' (model-free: ' + mode['reason'] + ')' if mode['reason'] else ''}, {result['timings_ms']['total']:.0f} ms")
+          f"{' (model-free: ' + mode['reason'] + ')' if mode['reason'] else ''}, {result['timings_ms']['total']:.0f} ms"
+          f"{_filtered(result)}")
 
 
 def _ask(args) -> int:
     lang = None if args.lang == "auto" else args.lang
-    return _run_one_or_batch(args, args.question, lambda w, q, i: w.ask(q, lang=lang).to_json(i), _print_answer)
+    return _run_one_or_batch(args, args.question, lambda w, q, i, f: w.ask(q, lang=lang, filters=f).to_json(i),
+                             _print_answer)
 
 
 def _print_verdict(result: dict) -> None:
+    for notice in result.get("notices", []):
+        echo(notice)
     echo(f"{result['verdict'].upper()} (confidence {result['confidence']:.2f}): {result['explanation']}")
     for c in result["evidence"]:
         echo(f"{_cited(c)}\n    “{c['quote']}”")
-    echo(f"\nsentences matched by {result['mode']['subject']}")
+    echo(f"\nsentences matched by {result['mode']['subject']}{_filtered(result)}")
 
 
 def _check(args) -> int:
-    return _run_one_or_batch(args, args.claim, lambda w, c, i: w.check(c).to_json(i), _print_verdict)
+    return _run_one_or_batch(args, args.claim, lambda w, c, i, f: w.check(c, filters=f).to_json(i), _print_verdict)
 
 
 def _download(args) -> int:

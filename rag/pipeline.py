@@ -21,6 +21,7 @@ from rag.inputs import clean_question
 from rag.messages import report_to_stderr, say
 from rag.models import open_embedder, open_generator, open_nli
 from rag.search.embedding import Embedder
+from rag.search.filters import Filters
 from rag.search.retrieval import Retriever
 from rag.threads import pin_threads
 
@@ -125,17 +126,39 @@ class Warta:
                 "generator_dtype": self.generator.dtype if self.generator else None,
                 "generator_reason": self.generator_reason}
 
-    def search(self, query: str, k: int | None = None, mode: str | None = None, query_id: str | None = None) -> dict:
-        """The `search --json` object for one query (docs/design.md, "search --json")."""
+    def search(self, query: str, k: int | None = None, mode: str | None = None, query_id: str | None = None,
+               filters: Filters | None = None) -> dict:
+        """The `search --json` object for one query (docs/design.md, "search --json"; "filters" when any apply)."""
         query, notices = self.prepare_question(query, what="query")
         started = time.perf_counter()
         timings: dict = {}
         mode_info = self.mode(mode)
-        hits = self.retriever.retrieve(query, k or self.settings.top_k, mode_info["requested"], timings)
+        hits = self.retriever.retrieve(query, k or self.settings.top_k, mode_info["requested"], timings, filters)
         timings["total"] = round((time.perf_counter() - started) * 1000, 3)
-        result = {"id": query_id, "query": query, "lang": detect_language(query), "mode": mode_info,
+        lang = detect_language(query)
+        result = {"id": query_id, "query": query, "lang": lang, "mode": mode_info,
                   "passages": [hit.to_json() for hit in hits], "timings_ms": timings}
+        used = self.filters_used(filters)
+        if used is not None:
+            result["filters"] = used
+            if not hits:
+                notices.append(filter_notice(filters, used, lang))
         return {**result, "notices": notices} if notices else result
+
+    def outlets(self) -> list[str]:
+        """The outlets (sources) the corpus names, sorted, each once whatever its case: what a
+        source filter can choose from."""
+        named: dict[str, str] = {}
+        for document in self.index.documents.values():
+            if document.source and document.source.strip():
+                named.setdefault(document.source.strip().casefold(), document.source.strip())
+        return sorted(named.values(), key=str.casefold)
+
+    def filters_used(self, filters: Filters | None) -> dict | None:
+        """The filters as JSON output echoes them, with how many documents pass; None when none apply."""
+        if filters is None or not filters.active:
+            return None
+        return {**filters.to_json(), "matching_documents": self.retriever.allowed(filters).documents}
 
     @cached_property
     def term_weights(self):
@@ -163,25 +186,36 @@ class Warta:
         lang = detect_language(question) if changes else None
         return question, [say(key, lang, limit=limit) for key in changes]
 
-    def ask(self, question: str, lang: str | None = None, k: int | None = None, mode: str | None = None) -> Answer:
-        """Answer from the corpus in the question's language (or `lang`), or abstain."""
-        for event, value in self.ask_stream(question, lang, k, mode):
+    def ask(self, question: str, lang: str | None = None, k: int | None = None, mode: str | None = None,
+            filters: Filters | None = None) -> Answer:
+        """Answer from the corpus in the question's language (or `lang`), or abstain; from the
+        documents the filters let through only, when given."""
+        for event, value in self.ask_stream(question, lang, k, mode, filters):
             if event == "answer":
                 return value
         raise RuntimeError("ask_stream ended without an answer")  # a bug, never expected
 
-    def ask_stream(self, question: str, lang: str | None = None, k: int | None = None, mode: str | None = None):
+    def ask_stream(self, question: str, lang: str | None = None, k: int | None = None, mode: str | None = None,
+                   filters: Filters | None = None):
         """Yields ("text", text so far) while the answer is written, then ("answer", Answer)
         (rag.answer.flow)."""
         from rag.answer.flow import stream_answer
 
-        yield from stream_answer(self, question, lang, k, mode)
+        yield from stream_answer(self, question, lang, k, mode, filters)
 
-    def check(self, claim: str, k: int | None = None, mode: str | None = None):
+    def check(self, claim: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None):
         """Whether the corpus supports the claim, contradicts it, or does not say (rag.factcheck)."""
         from rag.factcheck.flow import check_claim
 
-        return check_claim(self, claim, k, mode)
+        return check_claim(self, claim, k, mode, filters)
+
+
+def filter_notice(filters: Filters, used: dict, lang: str) -> str:
+    """Why a filtered search may have come back empty-handed: no document passes the filters, or
+    only these few were searched."""
+    if used["matching_documents"] == 0:
+        return say("no_match_filters", lang, filters=filters.describe(lang))
+    return say("filtered_search", lang, count=used["matching_documents"], filters=filters.describe(lang))
 
 
 @lru_cache(maxsize=1)

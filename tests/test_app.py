@@ -86,6 +86,45 @@ def test_check_refuses_an_empty_claim_with_a_message(client):
         client.predict("  ", api_name="/check")
 
 
+def source_lines(text: str) -> list[str]:
+    """The "[n] Title — Outlet, date (chunk): quote" lines of an /ask answer."""
+    return [line for line in text.splitlines() if line.startswith("[") and " — " in line]
+
+
+def test_ask_filters_by_outlet_date_and_document_language(client):
+    question = "Apa kerja sama BPOM dengan Tiongkok?"
+    unfiltered = source_lines(client.predict(question, api_name="/ask"))
+    assert any("menitindonesia" not in line for line in unfiltered)
+    # Positionally after the question and language, as an older client would add them.
+    filtered = source_lines(client.predict(question, "auto", ["menitindonesia"], "2025-11-06", api_name="/ask"))
+    assert filtered and all("— menitindonesia, 2025-11-06 (002_" in line for line in filtered)
+    # By name, one outlet as a plain string.
+    english = client.predict("What did BPOM and Korea agree?", sources=None, until="2024-12-31", lang_docs="en",
+                             api_name="/ask")
+    assert source_lines(english) and all("2024-09-11 (004_" in line for line in source_lines(english))
+
+
+def test_ask_says_when_no_document_passes_the_filters_and_refuses_bad_ones_in_one_line(client, app_server):
+    from gradio_client.exceptions import AppError
+
+    text = client.predict("Who is the Director of Hebei MPA?", sources=["Tempo"], since="2025-01-01", api_name="/ask")
+    assert text == "No documents match the filters: outlet Tempo, since 2025-01-01."
+    for values, message in (({"since": "2025-13-01"}, "since '2025-13-01' is not a valid date"),
+                            ({"since": "2025-02-01", "until": "2025-01-31"}, "since 2025-02-01 is after until"),
+                            ({"lang_docs": ["fr"]}, "document language 'fr' is not one of id, en"),
+                            ({"since": 20250101}, "since must be a date as YYYY-MM-DD")):
+        with pytest.raises(AppError, match=message) as refused:
+            client.predict("Apa itu Biotown?", api_name="/ask", **values)
+        assert "\n" not in str(refused.value)
+    # /call/v2 takes the new parameters by name, and still refuses unknown ones.
+    status, _, answer = fetch(app_server.url + "gradio_api/call/v2/ask",
+                              {"question": "Siapa Direktur Hebei MPA?", "sources": ["menitindonesia"]})
+    assert status == 200, answer
+    status, _, answer = fetch(app_server.url + "gradio_api/call/v2/ask", {"question": "Biotown", "outlet": "x"})
+    assert status == 422 and "no parameter 'outlet'" in answer
+    assert "Traceback" not in app_server.output()
+
+
 @pytest.mark.parametrize("route", ["gradio_api/run/ask", "gradio_api/api/ask", "run/ask"])
 def test_direct_post_that_skips_the_queue_is_refused(app_server, route):
     status, _, body = fetch(app_server.url + route, {"data": ["Siapa Direktur Hebei MPA?", "auto"]})

@@ -110,6 +110,33 @@ def test_hostile_question_and_corpus_stay_inert_and_nothing_loads_from_elsewhere
     assert origins == {urlsplit(page.url).netloc}, origins
 
 
+def test_filter_row_limits_the_answer_to_the_chosen_outlet_and_dates(page, tmp_path):
+    question = "Apa kerja sama BPOM dengan Tiongkok?"
+    ask(page, question, until="Sumber:")
+    unfiltered = page.locator("#warta-sources .warta-source-meta").all_inner_texts()
+    assert any(not meta.startswith("menitindonesia") for meta in unfiltered), unfiltered
+
+    page.click("#warta-outlets input")  # filled from the corpus once the pipeline is open
+    page.get_by_role("option", name="menitindonesia").click()
+    page.keyboard.press("Escape")
+    page.fill("#warta-since input", "2025-11-06")
+    page.keyboard.press("Enter")
+    answer = ask(page, question, until="Sumber:")
+    assert "[1]" in answer and "menitindonesia, 2025-11-06" in answer
+    metas = page.locator("#warta-sources .warta-source-meta").all_inner_texts()
+    assert metas and all(meta.startswith("menitindonesia · 2025-11-06 · 002_") for meta in metas), metas
+    save_screenshot(page, tmp_path, "filters.png")
+
+    page.fill("#warta-until input", "2025-11-05")  # before "since": refused, said in the chat
+    page.keyboard.press("Enter")
+    answer = ask(page, question, until="The filter cannot be used")
+    assert "since 2025-11-06 is after until 2025-11-05" in answer
+    page.fill("#warta-since input", "2020-01-01")
+    page.keyboard.press("Enter")
+    answer = ask(page, "Siapa Direktur Hebei MPA?", until="Tidak ada dokumen")
+    assert answer == "Tidak ada dokumen yang cocok dengan filter: media menitindonesia, sejak 2020-01-01, sampai 2025-11-05."
+
+
 def test_fact_checker_sees_a_contradiction_with_the_evidence_quoted(page, tmp_path):
     page.get_by_role("tab", name="Periksa fakta / Fact check").click()
     page.fill("#warta-claim textarea", "MiLab projects annual exports of 12 million units by 2030.")
@@ -201,10 +228,12 @@ def test_status_is_one_quiet_line_with_the_detail_behind_a_click(browser, app_se
 
 
 @pytest.mark.parametrize("first, expected, follow_up, read_as, answer, name", [
-    ("Siapa Direktur Hebei MPA?", "Fengshan Wang", "siapa walikotanya?", "Ditafsirkan sebagai: Siapa walikotanya",
+    ("Siapa Direktur Hebei MPA?", "Fengshan Wang", "siapa walikotanya?",
+     "Ditafsirkan sebagai: Siapa walikotanya? (tentang Direktur Hebei MPA, dari artikel jawaban sebelumnya)",
      "Wang Xiankun", "conversation-id.png"),
     ("Who is the President Director of MiLab?", "Idham Hamzah", "which certifications does its plant hold?",
-     "Interpreted as: Which certifications does its plant hold (MiLab)?", "ISO 14001", "conversation-en.png"),
+     "Interpreted as: Which certifications does its plant hold? (about MiLab, from the previous answer's articles)",
+     "ISO 14001", "conversation-en.png"),
 ])
 def test_a_follow_up_is_answered_in_the_previous_turns_context_and_says_how(page, tmp_path, first, expected,
                                                                           follow_up, read_as, answer, name):

@@ -207,3 +207,51 @@ def test_batch_file_must_be_a_regular_file_of_sensible_size(run, tmp_path):
     with open(tmp_path / "huge.jsonl", "wb") as huge:  # sparse: nothing is written to disk
         huge.truncate(TEXT_LIMIT + 1)
     refused(tmp_path / "huge.jsonl", f"too large ({TEXT_LIMIT + 1:,} bytes; the limit is {TEXT_LIMIT:,})")
+
+
+# --- filters: --source, --since, --until, --lang-docs ---------------------------------------------
+
+def test_search_filters_by_outlet_and_echoes_the_filters_in_the_json(run):
+    out = run("search", "industri farmasi Indonesia", "--source", "menitindonesia", "--source", "tribunnews.com",
+              "--json", "--k", "8")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["filters"] == {"sources": ["menitindonesia", "tribunnews.com"], "since": None, "until": None,
+                                 "langs": [], "matching_documents": 2}
+    assert len(result["passages"]) == 8
+    assert {p["source"] for p in result["passages"]} == {"menitindonesia", "TRIBUNNEWS.COM"}
+
+
+def test_ask_and_check_take_dates_and_document_languages(run):
+    out = run("ask", "Apa kerja sama BPOM dengan Korea?", "--lang-docs", "en", "--since", "2024-09-11",
+              "--until", "2025-12-31", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["filters"] == {"sources": [], "since": "2024-09-11", "until": "2025-12-31", "langs": ["en"],
+                                 "matching_documents": 2}
+    assert result["passages"] and {p["lang"] for p in result["passages"]} == {"en"}
+    assert all("2024-09-11" <= c["date"] <= "2025-12-31" for c in result["citations"])
+    out = run("check", "Kepala BPOM bertemu Li Li di Shanghai.", "--until", "2020-01-01")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("NOT_FOUND") and "Tidak ada dokumen yang cocok dengan filter: sampai 2020-01-01." in out.stdout
+    assert "filters: until 2020-01-01 (0 documents)" in out.stdout
+
+
+def test_text_output_names_the_filters_and_an_empty_result_says_why(run):
+    out = run("search", "Apa itu Biotown?", "--source", "Tempo", "--since", "2025-01-01")
+    assert out.returncode == 0, out.stderr
+    first, second = out.stdout.splitlines()[:2]
+    assert first.startswith("0 passages") and first.endswith("; filters: outlet Tempo, since 2025-01-01 (0 documents)")
+    assert second == "Tidak ada dokumen yang cocok dengan filter: media Tempo, sejak 2025-01-01."
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--since", "2025-13-01"], "since '2025-13-01' is not a valid date (YYYY-MM-DD, e.g. 2025-01-31)"),
+    (["--since", "2025-02-01", "--until", "2025-01-31"], "since 2025-02-01 is after until 2025-01-31"),
+    (["--lang-docs", "fr"], "document language 'fr' is not one of id, en"),
+])
+@pytest.mark.parametrize("command", ["search", "ask", "check"])
+def test_bad_filter_values_are_one_line_on_stderr(run, command, flags, message):
+    out = run(command, "Apa itu Biotown?", *flags)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr == f"warta: error: {message}\n"

@@ -23,7 +23,12 @@ def test_the_first_question_is_read_as_it_is():
 def test_a_follow_up_is_read_with_the_previous_subject_and_its_articles(previous, question):
     reading = read(question, previous)
     assert reading.rewritten and reading.doc_ids == ("zorvex",)
-    assert "Zorvex" in reading.question and reading.question.endswith("?")
+    assert "Zorvex" in reading.about and reading.question.endswith("?")
+
+
+def test_without_cited_articles_the_previous_subject_is_searched_for():
+    reading = read("and who attended?", Turn("When did Zorvex Pharma open its plant?"))
+    assert reading.rewritten and reading.doc_ids == () and reading.question == "Who attended (Zorvex Pharma)?"
 
 
 @pytest.mark.parametrize("previous, question", [

@@ -215,7 +215,7 @@ def test_values_a_component_cannot_read_are_refused_without_a_traceback(app_serv
     nan = float("nan")
     bad = [(fn["ask"], [5, "auto"]), (fn["ask"], [["Biotown"], "auto"]), (fn["ask"], [{"q": 1}, "auto"]),
            (fn["ask"], [nan, "auto"]), (fn["ask"], ["Biotown", 7]), (fn["check"], [True]),
-           (fn["ask"], ["Biotown", "auto", "extra"]), (fn["respond"], [5, None, "auto", None]),
+           (fn["ask"], ["Biotown", "auto", None, None, None, None, "extra"]), (fn["respond"], [5, None, "auto", None]),
            (fn["respond"], ["Biotown", None, ["auto"], None]), (fn["load_example"], ["Siapa Direktur Hebei MPA?"]),
            (fn["load_example"], [999]), (fn["load_example"], [-1]), ("0", ["x"]), (True, ["x"]), (10**6, ["x"]),
            (fn["ask"], "Biotown")]

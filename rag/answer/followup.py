@@ -7,8 +7,9 @@ A question leans on the previous one when it
   possessive "-nya" ("direkturnya"), or
 - has no subject of its own: no name, and at most two content words ("who attended?",
   "berapa nilainya?").
-It is then answered as itself plus the previous question's subject (its names, else its content
-words), from the articles the previous answer cited. "What about <a new name>?" asks the previous
+It is then answered from the articles the previous answer cited, and said so with the previous
+question's subject (its names, else its content words); when that answer cited nothing, the
+subject's words are added to the question instead. "What about <a new name>?" asks the previous
 question again about that name, from the whole corpus. Any other question with a name the
 previous one did not have starts afresh. Pronouns and connectives are closed word classes, listed
 here; everything else is the stop-word lists BM25 uses.
@@ -44,6 +45,7 @@ class Reading:
     question: str                 # what is answered
     rewritten: bool = False       # read in the previous turn's context (say so)
     doc_ids: tuple[str, ...] = ()  # keep retrieval to these articles; () for the whole corpus
+    about: str = ""               # the previous subject it was read with (said, not searched for)
 
 
 def _plain(word: str) -> str:
@@ -106,6 +108,10 @@ def read(question: str, previous: Turn | None) -> Reading:
         return Reading(question)
     about = subject(previous.question)
     base = rest.strip().rstrip("?.! ") or question.strip().rstrip("?.! ")
+    if previous.doc_ids:
+        # The previous answer's articles carry the context; the subject's words added to the
+        # search would pull it back to the sentence that answered the previous question.
+        return Reading(f"{base[:1].upper()}{base[1:]}?", rewritten=True, doc_ids=previous.doc_ids, about=about)
     if about and about.casefold() not in base.casefold():
-        base = f"{base} ({about})"
-    return Reading(f"{base[:1].upper()}{base[1:]}?", rewritten=True, doc_ids=previous.doc_ids)
+        base = f"{base} ({about})"  # nothing was cited: the subject's words must find it
+    return Reading(f"{base[:1].upper()}{base[1:]}?", rewritten=True)

@@ -37,9 +37,11 @@ class Answer:
     # Generated answers: how many sentences the verifier could back with their citations.
     verification: dict | None = None
     notices: list[str] = field(default_factory=list)
+    # The filters applied (Warta.filters_used), or None when the whole corpus was searched.
+    filters: dict | None = None
 
     def to_json(self, answer_id: str | None = None) -> dict:
-        """The `ask --json` object (docs/design.md, "ask --json")."""
+        """The `ask --json` object (docs/design.md, "ask --json"; "filters" when any applied)."""
         out = {"id": answer_id, "question": self.question, "lang": self.lang, "answer": self.text,
                "abstained": self.abstained, "mode": self.mode,
                "citations": [c.to_json() for c in self.citations],
@@ -48,6 +50,8 @@ class Answer:
             out["verification"] = self.verification
         if self.notices:
             out["notices"] = self.notices
+        if self.filters is not None:
+            out["filters"] = self.filters
         return out
 
 

@@ -23,14 +23,18 @@ class Verdict:
     mode: dict = field(default_factory=dict)
     timings_ms: dict = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)  # what was changed in the claim (trimmed, cleaned)
+    filters: dict | None = None  # the filters applied (Warta.filters_used), None for the whole corpus
 
     def to_json(self, claim_id: str | None = None) -> dict:
-        """The `check --json` object (docs/design.md, "check --json")."""
-        return {"id": claim_id, "claim": self.claim, "lang": self.lang, "verdict": self.verdict,
-                "confidence": self.confidence, "explanation": self.explanation,
-                "evidence": [c.to_json() for c in self.evidence], "differences": self.differences,
-                "rule": self.rule, "nli": self.nli, "mode": self.mode, "timings_ms": self.timings_ms,
-                "notices": self.notices}
+        """The `check --json` object (docs/design.md, "check --json"; "filters" when any applied)."""
+        out = {"id": claim_id, "claim": self.claim, "lang": self.lang, "verdict": self.verdict,
+               "confidence": self.confidence, "explanation": self.explanation,
+               "evidence": [c.to_json() for c in self.evidence], "differences": self.differences,
+               "rule": self.rule, "nli": self.nli, "mode": self.mode, "timings_ms": self.timings_ms,
+               "notices": self.notices}
+        if self.filters is not None:
+            out["filters"] = self.filters
+        return out
 
 
 def explain(judgement: Judgement, lang: str) -> tuple[str, list[dict]]:

@@ -38,6 +38,13 @@ RECALL_QUERIES = 200
 # question and its answer). The bench's queries are made the same way (eval.synthetic).
 QUERY_NOISE = 0.5
 RECALL_SEED = 0
+# Filtered HNSW search (`_search_allowed`) walks the graph with efSearch divided by the share of
+# allowed passages, so the walk meets about as many allowed nodes as an unfiltered one would. It
+# computes about this many distances per unit of efSearch (M=32): when the allowed passages are
+# fewer than the walk would compute, scanning them exactly is cheaper, and exact. On 100k
+# synthetic passages exact was faster below ~8% allowed, and the walk kept recall@10 >= 0.95
+# above (`python -m eval.filters`, README "How retrieval works").
+HNSW_WALK_COST = 10
 
 
 def paraphrases(rows: np.ndarray, noise: float = QUERY_NOISE, rng=None) -> np.ndarray:
@@ -212,22 +219,57 @@ class DenseIndex:
             return np.zeros((0, self.dimension), np.float32)
         return self._index.reconstruct_n(0, self.size)
 
-    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(passage number, cosine similarity), best first. One query runs on one OpenMP thread:
-        waking a second costs more than it saves (eval.bench, 2 cores: Flat 100k p50 16 ms with
-        2 threads, 6-9 ms with 1; 1M 165 ms vs 59 ms). Builds keep the whole thread budget."""
+    def search(self, query_vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(passage number, cosine similarity), best first; with `allowed` (a boolean mask over
+        passages) only those. One query runs on one OpenMP thread: waking a second costs more
+        than it saves (eval.bench, 2 cores: Flat 100k p50 16 ms with 2 threads, 6-9 ms with 1;
+        1M 165 ms vs 59 ms). Builds keep the whole thread budget."""
         import faiss
 
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            return self.search_batch(query_vector.reshape(1, -1), k)[0]
+            return self.search_batch(query_vector.reshape(1, -1), k, allowed)[0]
         finally:
             faiss.omp_set_num_threads(threads)
 
-    def search_batch(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+    def search_batch(self, query_vectors: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[list[tuple[int, float]]]:
         """`search` for several queries at once (one row each)."""
         queries = np.ascontiguousarray(query_vectors, dtype=np.float32)
-        scores, ids = self._index.search(queries, min(k, self.size))
-        return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i >= 0]
-                for row_ids, row_scores in zip(ids, scores)]
+        if allowed is not None:
+            return self._search_allowed(queries, k, allowed)
+        return _rows(*self._index.search(queries, min(k, self.size)))
+
+    def _search_allowed(self, queries: np.ndarray, k: int, allowed: np.ndarray) -> list[list[tuple[int, float]]]:
+        """The top k among the allowed passages only, so a filter still gets k results when k
+        passages pass it. FAISS skips the others while it searches (an ID selector over a
+        bitmap), so no candidate is wasted on them: exact for flat. HNSW walks the whole graph
+        but keeps only allowed nodes, so its breadth grows as the allowed share shrinks; few
+        allowed passages (or a row that came back short) are scanned exactly in the graph's
+        flat storage instead."""
+        import faiss
+
+        count = int(np.count_nonzero(allowed))
+        k = min(k, count)
+        if k == 0:
+            return [[] for _ in queries]
+        selector = faiss.IDSelectorBitmap(np.packbits(allowed, bitorder="little"))
+        exact = faiss.SearchParameters(sel=selector)
+        if self.kind == "flat":
+            return _rows(*self._index.search(queries, k, params=exact))
+        storage = faiss.downcast_index(self._index.storage)  # the vectors, exactly as added
+        breadth = int(np.ceil(max(self.ef_search, k) * self.size / count))
+        if count <= HNSW_WALK_COST * breadth:
+            return _rows(*storage.search(queries, k, params=exact))
+        rows = _rows(*self._index.search(queries, k, params=faiss.SearchParametersHNSW(sel=selector, efSearch=breadth)))
+        short = [i for i, row in enumerate(rows) if len(row) < k]
+        if short:  # the walk met fewer than k allowed passages
+            for i, row in zip(short, _rows(*storage.search(queries[short], k, params=exact))):
+                rows[i] = row
+        return rows
+
+
+def _rows(scores: np.ndarray, ids: np.ndarray) -> list[list[tuple[int, float]]]:
+    """FAISS's result arrays as (id, score) lists, without the -1 padding of missing results."""
+    return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i >= 0]
+            for row_ids, row_scores in zip(ids, scores)]

@@ -45,9 +45,14 @@ class LexicalIndex:
                 total += np.max([self._bm25.get_scores_from_ids([i]) for i in ids], axis=0)
         return total
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(passage number, BM25 score), best first; passages sharing no term are left out."""
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(passage number, BM25 score), best first; passages sharing no term are left out, and
+        with `allowed` (a boolean mask over passages) those it excludes. Excluded passages score
+        0 before the top k is taken (bm25s's own weight_mask does the same, per term), so k
+        allowed passages come back whenever k share a term; IDF and lengths stay the corpus's."""
         scores = self.scores(query)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
         if not scores.any():
             return []
         k = min(k, len(scores))

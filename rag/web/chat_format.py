@@ -17,6 +17,7 @@ import string
 from rag.answer.record import Answer, Citation
 from rag.errors import EmptyInput, NotReady, NotText, WartaError
 from rag.messages import say, say_both
+from rag.search.filters import FilterError
 from rag.search.retrieval import Hit
 
 MARKER = re.compile(r"\[(\d+)\]")
@@ -174,6 +175,8 @@ def problem_message(error: Exception) -> str:
         return say_both("not_ready", stage=str(error))
     if isinstance(error, EmptyInput):
         return say_both("empty_claim" if error.what == "claim" else "empty_question")
+    if isinstance(error, FilterError):
+        return say_both("bad_filter", error=str(error))
     if isinstance(error, NotText):
         return say_both("not_text", what=error.what, kind=error.kind,
                         what_id={"claim": "klaim", "query": "kueri"}.get(error.what, "pertanyaan"))
@@ -186,11 +189,16 @@ def problem_message(error: Exception) -> str:
     return say_both("failed", error=f"{type(error).__name__}: {first_line}")
 
 
-def interpreted_as(question: str, lang: str | None) -> str:
-    """The line above an answer to a follow-up: how the question was read, in its language."""
+def interpreted_as(reading, lang: str | None) -> str:
+    """The line above an answer to a follow-up (rag.answer.followup.Reading): how the question
+    was read, in its language."""
     from rag.ingest.language import detect_language
 
-    return f"_{say('interpreted_as', lang or detect_language(question), question=escape_markdown(question))}_\n\n"
+    lang = lang or detect_language(reading.question)
+    line = say("interpreted_as", lang, question=reading.question)
+    if reading.doc_ids:
+        line += say("from_previous", lang, about=reading.about)
+    return f"_{escape_markdown(line)}_\n\n"
 
 
 def status_badge(mode: dict, counts: dict, notice=None) -> str:
