@@ -41,9 +41,9 @@ RECALL_SEED = 0
 # Filtered HNSW search (`_search_allowed`) walks the graph with efSearch divided by the share of
 # allowed passages, so the walk meets about as many allowed nodes as an unfiltered one would. It
 # computes about this many distances per unit of efSearch (M=32): when the allowed passages are
-# fewer than the walk would compute, scanning them exactly is cheaper, and exact. On 100k
-# synthetic passages exact was faster below ~8% allowed, and the walk kept recall@10 >= 0.95
-# above (`python -m eval.filters`, README "How retrieval works").
+# fewer than the walk would compute, scanning them exactly is cheaper, and exact. On synthetic
+# passages exact was faster below ~8% allowed (100k) and ~10% (300k), and the walk kept
+# recall@10 >= 0.96 above (`python -m eval.filters`, README "Filters").
 HNSW_WALK_COST = 10
 
 
