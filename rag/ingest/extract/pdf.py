@@ -1,6 +1,6 @@
 """PDF text with pypdfium2 (PDFium, the PDF engine of Chromium): as accurate as pypdf on our
-samples and 7x faster, and pdfminer.six lost words in two-column pages (python -m eval.extractors).
-Runs inside rag.ingest.extract.worker."""
+samples (F1 0.989) and about 9x faster; pdfminer.six mixed the columns of two-column pages (0.754)
+(python -m eval.extractors). Runs inside rag.ingest.extract.worker."""
 from __future__ import annotations
 
 import re
