@@ -5,7 +5,8 @@ building the index when it is missing); the status line shows how far it got.
 
 Secure by default (README, "Security"): bound to 127.0.0.1, no share link, optional login
 (WARTA_USERNAME / WARTA_PASSWORD), the queue is the only way in (api_open=False), no
-monitoring endpoint, corpus and index folders blocked, no uploads or file routes, requests from
+monitoring endpoint, corpus and index folders blocked, no uploads (unless WARTA_ALLOW_UPLOADS=1 and a
+login: the "Add documents" panel, rag/web/uploads.py) and no file routes, requests from
 other sites' pages and to names other than its own refused (WARTA_ALLOWED_HOSTS), bodies over
 WARTA_MAX_REQUEST_BYTES refused unread, password guesses slowed, a full queue answered "busy, try
 again" at once (WARTA_QUEUE_SIZE), and a Content-Security-Policy that lets the page load
@@ -228,7 +229,9 @@ class WartaChatUI:
     def create_app(self):
         import gradio as gr
 
-        with gr.Blocks(title="Warta", analytics_enabled=False) as demo:
+        # Uploads never added (chosen, then the page left) are deleted after an hour.
+        uploads_kept = (600, 3600) if self.service.settings.allow_uploads else None
+        with gr.Blocks(title="Warta", analytics_enabled=False, delete_cache=uploads_kept) as demo:
             gr.Markdown("# Warta\nTanya jawab berbasis korpus berita industri farmasi Indonesia · "
                         "Questions answered from a news corpus on Indonesia's pharmaceutical industry")
             badge, detail = self.status()
@@ -278,6 +281,10 @@ class WartaChatUI:
                 gr.Examples(CLAIM_EXAMPLES, inputs=[claim], label="Contoh klaim / Example claims",
                             api_visibility="private")
                 verdict = gr.HTML(empty_verdict_panel(), elem_id="warta-verdict")
+            if self.service.settings.allow_uploads:
+                from rag.web.uploads import UploadPanel
+
+                UploadPanel(self.service, self.status).build([status, status_detail])
             timer = gr.Timer(1.0, active=self.service.state == "opening")
 
             # The outlet list is filled once the pipeline has read the corpus (the page is served
@@ -326,13 +333,18 @@ class WartaChatUI:
         endpoints = {"ask": self.ask_api, "check": self.check_api}
         payloads = PayloadCheck(demo.config, {name: tuple(inspect.signature(fn).parameters) for name, fn in endpoints.items()},
                                 text_limit=settings.max_question_chars)
+        from rag.web.uploads import FILE_LIMIT, REQUEST_LIMIT
+
+        uploads = settings.allow_uploads
         guard = Middleware(WebGuard, allowed_hosts=(*settings.allowed_hosts, settings.host.lower()),
                            max_body=settings.max_request_bytes, max_question_chars=settings.max_question_chars,
-                           payloads=payloads, known_event=lambda kind, key: known_event(demo, kind, key))
+                           payloads=payloads, known_event=lambda kind, key: known_event(demo, kind, key),
+                           upload_bytes=REQUEST_LIMIT if uploads else None)
         return demo.launch(server_name=settings.host, server_port=settings.port, share=False, auth=login,
                            enable_monitoring=False, footer_links=["api"], run_history=False,
                            mcp_server=False, pwa=False, ssr_mode=False, show_error=False, strict_cors=True,
-                           blocked_paths=blocked, allowed_paths=[], max_file_size="1mb", css=CSS,
+                           blocked_paths=blocked, allowed_paths=[], max_file_size=FILE_LIMIT if uploads else "1mb",
+                           css=CSS,
                            # Gradio keeps each session's state and last values (a page's chat; every
                            # raw /call/ request is a session of its own), 10,000 by default.
                            state_session_capacity=SESSIONS_KEPT,
@@ -353,9 +365,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = settings_from_args(args)
         login = login_from_env()
+        if settings.allow_uploads and login is None:  # anyone reaching the page could change the corpus
+            raise ConfigError("WARTA_ALLOW_UPLOADS=1 needs a login: set WARTA_USERNAME and WARTA_PASSWORD too")
     except WartaError as e:
         print(f"warta: error: {e}", file=sys.stderr)
         return 1
+    if settings.allow_uploads:
+        from rag.web.uploads import private_upload_folder
+
+        private_upload_folder()
     service = PipelineService(settings).start()
     ui = WartaChatUI(service)
     try:

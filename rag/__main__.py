@@ -1,4 +1,4 @@
-"""Command line: python -m rag index | search | ask | check | download.
+"""Command line: python -m rag index | add | search | ask | check | download.
 
 The contracts (flags, JSON, exit status) are in docs/design.md, "Command line" and "JSON output".
 
@@ -26,6 +26,10 @@ def _parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", parents=[common], help="build or update the index from the corpus")
     index.add_argument("--rebuild", action="store_true", help="build anew even when up to date, re-embedding everything")
+
+    add = commands.add_parser("add", parents=[common], help="add .txt .md .jsonl .pdf .html .htm .docx files "
+                              "(or folders of them) to the corpus folder and update the index")
+    add.add_argument("paths", nargs="+", type=Path, metavar="FILE_OR_DIR", help="files or folders to add")
 
     _query_command(commands, common, "search", "query", "question", "find the passages that match a query",
                    "passages to return (default 5)")
@@ -83,6 +87,31 @@ def _index(args) -> int:
           f"{counts['vectors']} vectors ({', '.join(manifest['retrieval_modes'])}); "
           f"built {manifest['created_at']} in {manifest['build_seconds']} s; "
           f"{len(manifest['skipped'])} file(s) skipped")
+    return 0
+
+
+def _add(args) -> int:
+    """One line per file on stdout (added, or skipped and why), then the index update; exit 0 when
+    anything was added and the index serves it, else 1."""
+    from rag.ingest.adding import Adder
+    from rag.pipeline import Warta
+
+    settings = _settings(args)
+    outcomes = Adder(settings.corpus_dir).add_all(args.paths)
+    for outcome in outcomes:
+        echo(outcome.line())
+    added = sum(o.added for o in outcomes)
+    echo(f"{added} of {len(outcomes)} file(s) added to {settings.corpus_dir}")
+    if not added:
+        return 1
+    warta = Warta.open(settings)
+    if warta.index.notice is not None:
+        echo("the files are in the corpus folder, but the index could not be updated (see above); "
+             "run python -m rag index once that is fixed", file=sys.stderr)
+        return 1
+    counts = warta.index.manifest["counts"]
+    echo(f"index {warta.index.path}: {counts['documents']} documents, {counts['passages']} passages "
+         f"({counts['reused']} vectors reused, {counts['embedded']} embedded)")
     return 0
 
 
@@ -243,7 +272,7 @@ def _download(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"index": _index, "search": _search, "ask": _ask, "check": _check, "download": _download}
+    handlers = {"index": _index, "add": _add, "search": _search, "ask": _ask, "check": _check, "download": _download}
     try:
         return handlers[args.command](args)
     except WartaError as e:

@@ -11,6 +11,7 @@ The dense index: WARTA_DENSE_INDEX (auto, flat or hnsw), WARTA_HNSW_THRESHOLD (p
 which "auto" builds HNSW) and WARTA_HNSW_RECALL (the recall@10 HNSW must reach against exact search).
 The query path: WARTA_THREADS (threads for torch, OpenMP/MKL, FAISS and ONNX Runtime),
 WARTA_ENCODER (auto, torch or onnx) and WARTA_QUERY_CACHE_SIZE (query embeddings kept in memory).
+WARTA_ALLOW_UPLOADS=1 shows the page's "Add documents" panel (it needs a login).
 """
 from __future__ import annotations
 
@@ -123,6 +124,10 @@ class Settings:
     # Query embeddings kept in memory (LRU), so a repeated question skips the encoder; 0 = off
     # (env WARTA_QUERY_CACHE_SIZE).
     query_cache_size: int = 1024
+    # The page's "Add documents" panel (env WARTA_ALLOW_UPLOADS=1; rag/web/uploads.py): off unless the
+    # operator turns it on, and then only behind a login, as anyone who can upload changes what
+    # every user's answers are drawn from.
+    allow_uploads: bool = False
 
     def __post_init__(self) -> None:
         if self.retrieval_mode not in RETRIEVAL_MODES:
@@ -231,7 +236,16 @@ def settings_from_env(env: dict | None = None) -> Settings:
                       ("WARTA_GENERATION_DTYPE", "generation_dtype")):
         if env.get(var):
             values[name] = env[var].strip().lower()
+    if env.get("WARTA_ALLOW_UPLOADS", "").strip():
+        values["allow_uploads"] = _switch_env("WARTA_ALLOW_UPLOADS", env)
     return replace(base, **values)
+
+
+def _switch_env(name: str, env) -> bool:
+    raw = env[name].strip().lower()
+    if raw not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise ConfigError(f"{name}={env[name]!r} is not 1 or 0")
+    return raw in ("1", "true", "yes", "on")
 
 
 def setting_flags() -> argparse.ArgumentParser:

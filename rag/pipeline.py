@@ -88,6 +88,23 @@ class Warta:
                              daemon=True).start()
         return warta
 
+    def reopened(self, report: Report = report_to_stderr) -> "Warta":
+        """A Warta over the corpus as it is now, sharing this one's models: the index is updated
+        under the store's lock (unchanged passages keep their vectors). This object stays whole
+        for the requests that hold it; the caller serves the new one from then on."""
+        corpus = load_corpus(self.settings.corpus_dir)
+        for problem in corpus.problems:
+            report(f"skipped {problem}")
+        index = ensure_index(IndexStore(self.settings.index_dir), corpus, self.embedder, self.settings, report,
+                             model_free_reason=self.model_free_reason)
+        fresh = type(self)(self.settings, index, self.embedder, self.model_free_reason, corpus)
+        from rag.warmup import warm_up
+
+        warm_up(fresh)  # before the generator joins, as in open()
+        fresh.generator, fresh.generator_reason = self.generator, self.generator_reason
+        fresh.nli, fresh.nli_reason = self.nli, self.nli_reason
+        return fresh
+
     def _upgrade_encoder(self, report: Report) -> None:
         """Run the embedder's deferred check and switch to what it chooses. Queries read
         `retriever.embedder` once each, so a switch between two never mixes backends in one."""

@@ -41,6 +41,9 @@ class SecurityHeaders:
 # Warta takes no files and serves none but its page's own assets (/assets, /static): Gradio would
 # keep every upload forever (a disk anyone can fill), and fetch any public URL named in /file=.
 NOT_SERVED = re.compile(r"^/(?:gradio_api/)?(?:file=|file/|proxy=|upload/?$|upload_progress/?$)")
+# ... except, with the "Add documents" panel on (WARTA_ALLOW_UPLOADS, rag/web/uploads.py), exactly
+# this route, POST: its files are deleted once added, and the file routes stay refused.
+UPLOAD_ROUTE = "/gradio_api/upload"
 RESULT_STREAM = re.compile(r"^/gradio_api/call/(?:v2/)?[^/]+/(?P<event>[^/]+)/?$")
 
 
@@ -199,7 +202,8 @@ class WebGuard:
     languages."""
 
     def __init__(self, app, allowed_hosts: tuple[str, ...] = (), max_body: int = 1 << 20,
-                 max_question_chars: int = 1000, payloads=None, known_event=None) -> None:
+                 max_question_chars: int = 1000, payloads=None, known_event=None,
+                 upload_bytes: int | None = None) -> None:
         from rag.web.logins import LoginLimiter
 
         self.app = app
@@ -211,6 +215,8 @@ class WebGuard:
         self.allowed_hosts = tuple(h.lower() for h in allowed_hosts)
         self.max_body, self.max_question_chars = max_body, max_question_chars
         self.logins = LoginLimiter()
+        # The largest upload request let through to UPLOAD_ROUTE; None (the default): none is.
+        self.upload_bytes = upload_bytes
 
     def _host_refused(self, scope) -> str | None:
         headers = dict(scope.get("headers") or [])
@@ -235,12 +241,19 @@ class WebGuard:
         # (a link or form to /logout or /login) is refused; the page itself may be linked to.
         if headers.get(b"sec-fetch-site") == b"cross-site" and path not in ("/", ""):
             return await send_json(send, 403, {"detail": "Cross-site requests are not allowed."})
-        if NOT_SERVED.match(path):
+        upload = self.upload_bytes is not None and path == UPLOAD_ROUTE and scope["method"] == "POST"
+        if NOT_SERVED.match(path) and not upload:
             return await send_json(send, 403, {"detail": "Warta takes no uploads and serves no files."})
         if self.known_event and scope["method"] == "GET" and (wanted := _stream_wanted(scope)):
             if not self.known_event(*wanted):
                 return await send_json(send, 404, {"detail": "No such event or session: ask again (POST)."})
-        if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+        if upload:  # streamed to Gradio, which writes the files to disk and caps each one's size
+            declared = headers.get(b"content-length", b"")
+            if not declared.isdigit() or int(declared) > self.upload_bytes:
+                await send_json(send, 413, {"detail": f"An upload must declare its length and be at most "
+                                                      f"{_size(self.upload_bytes)}."})
+                return await _discard_rest(receive)
+        elif scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
             declared = headers.get(b"content-length", b"0")
             body = None if not declared.isdigit() or int(declared) > self.max_body else \
                 await read_body(receive, self.max_body)

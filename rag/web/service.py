@@ -34,6 +34,7 @@ class PipelineService:
         self._error: Exception | None = None
         self.stage = "starting"
         self._thread: threading.Thread | None = None
+        self._refresh_lock = threading.Lock()
 
     def start(self) -> "PipelineService":
         if self._thread is None:
@@ -73,6 +74,15 @@ class PipelineService:
     @property
     def error(self) -> Exception | None:
         return self._error
+
+    def refresh(self) -> Warta:
+        """Serve the corpus as it is now (documents were added): a new Warta on the same models,
+        its index updated, replaces the open one for the next requests; those under way finish on
+        the one they hold. One refresh at a time; a failure leaves the open one serving."""
+        with self._refresh_lock:
+            fresh = self.pipeline().reopened(report=self._report)
+            self._warta = fresh  # one assignment: a request sees the old Warta or the new, whole
+        return fresh
 
     def pipeline(self) -> Warta:
         """The open pipeline; NotReady while it opens; the startup error if it failed."""
