@@ -113,7 +113,7 @@ def claims_table(claims: dict) -> list[str]:
             continue  # their matrices add up to the per-language ones
         matrix = scores["confusion"]
         verdicts = list(matrix)
-        lines += ["", f"{lang}:", "", *table([f"expected \\ predicted", *verdicts],
+        lines += ["", f"{lang}:", "", *table(["expected \\ predicted", *verdicts],
                                               [[e, *(matrix[e][p] for p in verdicts)] for e in verdicts])]
     return lines
 
