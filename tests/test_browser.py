@@ -137,6 +137,18 @@ def test_filter_row_limits_the_answer_to_the_chosen_outlet_and_dates(page, tmp_p
     assert answer == "Tidak ada dokumen yang cocok dengan filter: media menitindonesia, sejak 2020-01-01, sampai 2025-11-05."
 
 
+def test_document_language_filter_keeps_the_answer_to_articles_in_that_language(page, tmp_path):
+    question = "Apa kerja sama BPOM dengan Korea?"  # asked in Indonesian, of English articles only
+    page.click("#warta-doc-language input")
+    page.get_by_role("option", name="English").click()
+    answer = ask(page, question, until="Sumber:")
+    assert "[1]" in answer
+    ids = page.locator("#warta-sources .warta-source-meta").all_inner_texts()
+    english = ("000_", "004_")  # the seed corpus's English articles
+    assert ids and all(any(f" · {d}" in meta for d in english) for meta in ids), ids
+    save_screenshot(page, tmp_path, "filter-language.png")
+
+
 def test_fact_checker_sees_a_contradiction_with_the_evidence_quoted(page, tmp_path):
     page.get_by_role("tab", name="Periksa fakta / Fact check").click()
     page.fill("#warta-claim textarea", "MiLab projects annual exports of 12 million units by 2030.")
