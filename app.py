@@ -138,7 +138,9 @@ class WartaChatUI:
         from rag.answer.followup import Turn, read
 
         history = list(history or [])
-        previous = Turn(last_turn["question"], tuple(last_turn["doc_ids"])) if isinstance(last_turn, dict) and last_turn else None
+        previous = None
+        if isinstance(last_turn, dict) and last_turn:
+            previous = Turn(last_turn["question"], tuple(last_turn["doc_ids"]))
 
         def reply(content: str, panel: str, turn=gr.skip()):
             # The panel is kept under the message's position, so clicking the message shows it again.
@@ -331,7 +333,8 @@ class WartaChatUI:
         blocked = [str(settings.corpus_dir.resolve()), str(settings.index_dir.resolve())]
         # The name it was told to listen on is its own (an address is always answered to).
         endpoints = {"ask": self.ask_api, "check": self.check_api}
-        payloads = PayloadCheck(demo.config, {name: tuple(inspect.signature(fn).parameters) for name, fn in endpoints.items()},
+        parameters = {name: tuple(inspect.signature(fn).parameters) for name, fn in endpoints.items()}
+        payloads = PayloadCheck(demo.config, parameters,
                                 text_limit=settings.max_question_chars)
         from rag.web.uploads import FILE_LIMIT, REQUEST_LIMIT
 

@@ -74,7 +74,8 @@ def main() -> int:
             result = start(clone, cache, free_port())
             rows.append([run, *(f"{v:.1f}" if v is not None else "timed out" for v in result.values())])
             print(" | ".join(rows[-1]), file=sys.stderr)
-    print(f"{os.cpu_count()} cores; commit {subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True).stdout.strip()}")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    print(f"{os.cpu_count()} cores; commit {commit.stdout.strip()}")
     print("\n".join(table(["start", "page served (s)", "first answer (s)", "load average at start"], rows)))
     return 0
 
