@@ -23,7 +23,8 @@ from rag.index.store import MANIFEST, IndexStore, sha256_file
 from tests.conftest import CORPUS, ROOT
 
 RUNS = 24
-PHASES = {"index needs a rebuild": "loading and checking", "Chunked": "chunking", "Embedding": "embedding",
+PHASES = {"index needs a rebuild": "loading and checking", "removed": "loading and checking",
+          "set the damaged build aside": "loading and checking", "Chunked": "chunking", "Embedding": "embedding",
           "Building the BM25 index": "BM25", "Writing the index files": "writing, publishing",
           "Index ready": "after publishing"}
 
