@@ -2,7 +2,7 @@
 two-turn conversations, the second turn answered with and without the first.
 
 Each line: {"id", "lang", "turns": [first, second], "answers": [any of these in the second
-answer makes it right], "doc_id", "kind": "follow_up" | "new_topic"}. The first question is
+answer makes it right, as eval.run matches answers], "doc_id", "kind": "follow_up" | "new_topic"}. The first question is
 asked; the second is read after it (rag.answer.followup, as the chat page does) and asked. Printed
 per kind and language: conversations, how often the second question was read as a follow-up, and
 the second answer right in context and alone (the question as typed, with no history).
@@ -22,12 +22,8 @@ def load(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _right(text: str, answers: list[str]) -> bool:
-    folded = " ".join(text.casefold().split())
-    return any(" ".join(a.casefold().split()) in folded for a in answers)
-
-
 def run(warta, conversations: list[dict]) -> list[dict]:
+    from eval.metrics import gold_containment
     from rag.answer.followup import Turn, read
     from rag.search.filters import Filters
 
@@ -41,8 +37,8 @@ def run(warta, conversations: list[dict]) -> list[dict]:
         alone = warta.ask(second)
         rows.append({"id": c["id"], "kind": c["kind"], "lang": c["lang"], "second": second,
                      "read_as": reading.question, "follow_up": reading.rewritten,
-                     "right_in_context": _right(in_context.text, c["answers"]) and not in_context.abstained,
-                     "right_alone": _right(alone.text, c["answers"]) and not alone.abstained})
+                     "right_in_context": gold_containment(in_context.text, c["answers"]) and not in_context.abstained,
+                     "right_alone": gold_containment(alone.text, c["answers"]) and not alone.abstained})
     return rows
 
 

@@ -52,12 +52,13 @@ def _ask_body(size: int) -> bytes:
     return json.dumps({"data": [question, "auto"]}).encode()
 
 
-def _answer(url: str, size: int) -> int:
-    """Ask through /gradio_api/call/ask and wait for the answer: the status of the result stream."""
+def ask_over_http(url: str, size: int = 0, question: str | None = None) -> int:
+    """Ask through /gradio_api/call/ask and wait for the answer: 200 when one came (a question of
+    `size` characters, or `question`), else the status (0: the connection failed)."""
     connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=120)
+    body = json.dumps({"data": [question, "auto"]}).encode() if question is not None else _ask_body(size)
     try:
-        connection.request("POST", "/gradio_api/call/ask", body=_ask_body(size),
-                           headers={"Content-Type": "application/json"})
+        connection.request("POST", "/gradio_api/call/ask", body=body, headers={"Content-Type": "application/json"})
         response = connection.getresponse()
         event = json.loads(response.read()).get("event_id")
         if response.status != 200 or not event:
@@ -78,13 +79,13 @@ ROUNDS = {
         {"data": ["x" * 5 * MiB, None, "auto", None], "fn_index": 4, "session_hash": uuid.uuid4().hex}).encode(), True),
     "50 MB to /ask, declared": lambda url: _post(url, "/gradio_api/call/ask", _ask_body(50 * MiB), False),
     "50 MB to /ask, chunked": lambda url: _post(url, "/gradio_api/call/ask", _ask_body(50 * MiB), True),
-    "0.9 MiB questions, answered": lambda url: _answer(url, int(0.9 * MiB)),
+    "0.9 MiB questions, answered": lambda url: ask_over_http(url, int(0.9 * MiB)),
 }
 
 
 def memory_run(url: str, pid: int, rounds: int = 7, at_once: int = 10, progress=print) -> tuple[list[list[str]], float]:
     for _ in range(3):  # warm-up: the first answers load what every later one shares
-        _answer(url, 100)
+        ask_over_http(url, 100)
     time.sleep(1)
     start = status_bytes("VmRSS", pid)
     rows = [["before (after warm-up)", "", "", f"{start / MiB:.0f} MiB"]]

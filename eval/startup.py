@@ -10,7 +10,6 @@ depend on.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -19,19 +18,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+from eval.memory import ask_over_http
+
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "Siapa Direktur Hebei MPA?"
 
 
-def _get(url: str, data: bytes | None = None, timeout: float = 5) -> str:
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return response.read().decode("utf-8", "replace")
-
-
-def _answered(url: str) -> bool:
-    event = json.loads(_get(url + "gradio_api/call/ask", json.dumps({"data": [QUESTION, "auto"]}).encode()))["event_id"]
-    return "event: complete" in _get(f"{url}gradio_api/call/ask/{event}", timeout=120)
+def _page(url: str) -> None:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        response.read()
 
 
 def start(clone: Path, cache: Path, port: int, timeout: float = 900) -> dict:
@@ -49,11 +44,11 @@ def start(clone: Path, cache: Path, port: int, timeout: float = 900) -> dict:
                 raise RuntimeError(f"app.py exited: {(clone / 'app.log').read_text()[-2000:]}")
             try:
                 if served is None:
-                    _get(url)
+                    _page(url)
                     served = time.monotonic() - started
-                elif _answered(url):
+                elif ask_over_http(url, question=QUESTION) == 200:
                     answered = time.monotonic() - started
-            except (OSError, ValueError, KeyError):
+            except OSError:
                 pass
             time.sleep(0.25)
     finally:

@@ -244,7 +244,8 @@ def test_status_is_one_quiet_line_with_the_detail_behind_a_click(browser, app_se
      "Ditafsirkan sebagai: Siapa walikotanya? (tentang Direktur Hebei MPA, dari artikel jawaban sebelumnya)",
      "Wang Xiankun", "conversation-id.png"),
     ("Who is the President Director of MiLab?", "Idham Hamzah", "which certifications does its plant hold?",
-     "Interpreted as: Which certifications does its plant hold? (about MiLab, from the previous answer's articles)",
+     "Interpreted as: Which certifications does its plant hold? (about President Director, MiLab, "
+     "from the previous answer's articles)",
      "ISO 14001", "conversation-en.png"),
 ])
 def test_a_follow_up_is_answered_in_the_previous_turns_context_and_says_how(page, tmp_path, first, expected,

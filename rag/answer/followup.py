@@ -29,8 +29,6 @@ _OPENER = re.compile(rf"^\s*(?:(?P<again>{_AGAIN})|and|but|also|then|so|dan|lalu
 _REFERRING = frozenset("it its they them their theirs he him his she her this that these those there "
                        "dia ia beliau mereka itu tersebut ini sana situ".split())
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
-# A name: capitalised words (and the small words inside names), or an acronym.
-_NAME = re.compile(r"(?<![\w-])(?:[A-Z][\w&’'.-]*)(?:\s+(?:(?:of|and|dan|&|de|van)\s+)?[A-Z][\w&’'.-]*)*")
 
 
 @dataclass(frozen=True)
@@ -48,38 +46,24 @@ class Reading:
     about: str = ""               # the previous subject it was read with (said, not searched for)
 
 
-def _plain(word: str) -> str:
-    return re.sub(r"['’]s$", "", word.rstrip(".,?!"))  # "Indonesia's" -> "Indonesia"
-
-
 def names(question: str) -> list[str]:
-    """Names in a question, each once: capitalised words that are no function word ("Who",
-    "What's", "Siapa") and no month or weekday ("November", "Jumat")."""
+    """The names in a question, as the fact checker reads them (rag.factcheck.names: capitalised
+    runs without the function word that opens them, "Who", "Siapa"), without a possessive "'s" and
+    without a lone month or weekday ("in December" names nothing)."""
     from rag.evidence.quantities import calendar_words
+    from rag.factcheck.names import claim_names
 
-    found = []
-    for m in _NAME.finditer(question):
-        words = [_plain(w) for w in m.group().split()]
-        while words and (words[0].casefold() in stopwords.ALL or words[0].casefold() in calendar_words()):
-            words = words[1:]  # "Siapa Direktur Hebei MPA" -> "Direktur Hebei MPA"
-        name = " ".join(words)
-        if words and not (len(words) == 1 and words[0].casefold() in calendar_words()) and name not in found:
-            found.append(name)
-    return found
+    found = [re.sub(r"['’]s$", "", name) for name in claim_names(question)]
+    return list(dict.fromkeys(n for n in found if n.casefold() not in calendar_words()))
 
 
 def _content_words(text: str) -> list[str]:
     return [w for w in (w.casefold() for w in _WORD.findall(text)) if w not in stopwords.ALL]
 
 
-def _thing(name: str) -> str:
-    """The named thing, not its title: "President Director of MiLab" -> "MiLab"."""
-    return re.split(r"\s+(?:of|dari)\s+", name)[-1]
-
-
 def subject(question: str) -> str:
-    """What a question is about: the things it names, else its content words."""
-    return ", ".join(dict.fromkeys(_thing(n) for n in names(question))) or " ".join(_content_words(question))
+    """What a question is about: its names, else its content words."""
+    return ", ".join(names(question)) or " ".join(_content_words(question))
 
 
 def _refers_back(question: str) -> bool:
@@ -96,10 +80,10 @@ def read(question: str, previous: Turn | None) -> Reading:
     rest = question[opener.end():] if opener else question
     before = {n.casefold() for n in names(previous.question)}
     new_names = [n for n in names(rest) if n.casefold() not in before]
-    if opener and opener["again"] and new_names:  # "what about Kalbe?": the last question, of Kalbe
+    if opener and opener["again"] and new_names:  # "what about Zorvex?": the last question, of Zorvex
         old = names(previous.question)
-        thing = _thing(old[-1]) if old else ""
-        again = (previous.question.replace(thing, new_names[0], 1) if thing
+        # the last name is what was asked about: "the President Director of <Zorvex>"
+        again = (previous.question.replace(old[-1], new_names[0], 1) if old
                  else f"{previous.question.rstrip('?. ')} ({new_names[0]})?")
         return Reading(again, rewritten=True)
     if new_names:

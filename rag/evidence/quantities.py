@@ -74,6 +74,7 @@ def _months() -> dict[str, int]:
     return names
 
 
+@lru_cache(maxsize=1)
 def calendar_words() -> frozenset:
     """Month and weekday names of both languages, casefolded (CLDR via Babel)."""
     return frozenset(_months()) | frozenset(_weekdays()[0])

@@ -4,7 +4,7 @@ another organisation than the article does.
 Three shapes news text uses, in both languages:
 - what belongs to a name: "teknologi vaksin inhalasi dari Beta Pharma", "vaccine technology developed
   by Beta Pharma", "Beta Pharma's inhaled vaccine" — in the article, the name after the thing;
-- who acts: "Kemenperin ... menerima proposal", "Medisa shipped ..." — the name before the act;
+- who acts: "Kemendag ... menerima usulan", "Medisa shipped ..." — the name before the act;
 - who partners: "Sinar Farma dan Delta", "BPOM with MFDS".
 The claim's shape is found around each of its names; the article's sentence is searched for the
 same words (stems and the glossary, so across languages too), and the name standing in the same
