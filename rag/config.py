@@ -12,6 +12,8 @@ which "auto" builds HNSW) and WARTA_HNSW_RECALL (the recall@10 HNSW must reach a
 The query path: WARTA_THREADS (threads for torch, OpenMP/MKL, FAISS and ONNX Runtime),
 WARTA_ENCODER (auto, torch or onnx) and WARTA_QUERY_CACHE_SIZE (query embeddings kept in memory).
 WARTA_ALLOW_UPLOADS=1 shows the page's "Add documents" panel (it needs a login).
+Where the index lives: WARTA_BACKEND (local: files under WARTA_INDEX_DIR; postgres: a PostgreSQL
+server with pgvector) and WARTA_PG_DSN (the server's libpq connection string).
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
 FUSIONS = ("convex", "rrf")
 ENCODERS = ("auto", "torch", "onnx")
 GENERATION_DTYPES = ("auto", "float32", "bfloat16")
+BACKENDS = ("local", "postgres")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -128,6 +131,11 @@ class Settings:
     # operator turns it on, and then only behind a login, as anyone who can upload changes what
     # every user's answers are drawn from.
     allow_uploads: bool = False
+    # Where the index lives (env WARTA_BACKEND): "local" files (FAISS + bm25s) under index_dir, or
+    # "postgres" (pgvector + Warta's own BM25 postings) on the server pg_dsn names (env
+    # WARTA_PG_DSN, a libpq connection string); rag/index/postgres.py.
+    backend: str = "local"
+    pg_dsn: str | None = None
 
     def __post_init__(self) -> None:
         if self.retrieval_mode not in RETRIEVAL_MODES:
@@ -178,6 +186,11 @@ class Settings:
             raise ConfigError(f"ONNX minimum cosine {self.onnx_min_cosine} must be a number from 0")
         if self.query_cache_size < 0:
             raise ConfigError(f"query cache size {self.query_cache_size} must be at least 0")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend {self.backend!r} is not one of {', '.join(BACKENDS)}")
+        if self.backend == "postgres" and not (self.pg_dsn or "").strip():
+            raise ConfigError("the postgres backend needs WARTA_PG_DSN (or --pg-dsn), a libpq connection string "
+                              "such as 'host=db.example.org port=5432 dbname=warta user=warta'")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port {self.port} is not between 1 and 65535")
 
@@ -232,8 +245,10 @@ def settings_from_env(env: dict | None = None) -> Settings:
     for var, (name, kind) in _NUMBER_ENV.items():
         if env.get(var):
             values[name] = _number_env(var, getattr(base, name), env, kind=kind)
+    if env.get("WARTA_PG_DSN", "").strip():
+        values["pg_dsn"] = env["WARTA_PG_DSN"].strip()
     for var, name in (("WARTA_DENSE_INDEX", "dense_index"), ("WARTA_ENCODER", "encoder"),
-                      ("WARTA_GENERATION_DTYPE", "generation_dtype")):
+                      ("WARTA_GENERATION_DTYPE", "generation_dtype"), ("WARTA_BACKEND", "backend")):
         if env.get(var):
             values[name] = env[var].strip().lower()
     if env.get("WARTA_ALLOW_UPLOADS", "").strip():
@@ -253,6 +268,9 @@ def setting_flags() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", type=Path, help="corpus folder or .jsonl file (env WARTA_CORPUS_DIR)")
     common.add_argument("--index", type=Path, help="index folder (env WARTA_INDEX_DIR)")
+    common.add_argument("--backend", choices=BACKENDS, help="where the index lives: local files (default) or "
+                                                           "postgres (env WARTA_BACKEND)")
+    common.add_argument("--pg-dsn", help="PostgreSQL connection string for --backend postgres (env WARTA_PG_DSN)")
     common.add_argument("--embedding-model", help="'auto' (default: multilingual-e5-small if downloaded, else "
                                                    "its bundled 4-bit copy), 'bundled', a model id or local "
                                                    "directory, or 'none' for model-free (env WARTA_EMBEDDING_MODEL)")
@@ -267,7 +285,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     """Flags, else environment variables, else defaults."""
     overrides = {}
     for flag, field in (("corpus", "corpus_dir"), ("index", "index_dir"), ("k", "top_k"),
-                        ("mode", "retrieval_mode"), ("host", "host"), ("port", "port")):
+                        ("mode", "retrieval_mode"), ("host", "host"), ("port", "port"),
+                        ("backend", "backend"), ("pg_dsn", "pg_dsn")):
         if getattr(args, flag, None) is not None:
             overrides[field] = getattr(args, flag)
     for flag, field in (("embedding_model", "embedding_model"), ("generator_model", "generator_model"),

@@ -37,6 +37,10 @@ class IndexInvalid(WartaError):
     """The index on disk is missing, corrupted, or built from other data or another model."""
 
 
+class BackendUnavailable(WartaError):
+    """The index's server (WARTA_BACKEND=postgres) does not answer; the next request tries again."""
+
+
 class IndexBusy(WartaError):
     """Another process holds the index build lock."""
 

@@ -13,8 +13,8 @@ from functools import cached_property, lru_cache
 
 from rag.answer.record import Answer
 from rag.config import Settings
-from rag.index.ensure import Report, ensure_index
-from rag.index.store import IndexStore, LoadedIndex
+from rag.index.ensure import Report, ensure_index, open_store
+from rag.search.backend import SearchBackend
 from rag.ingest.corpus import Corpus, load_corpus
 from rag.ingest.language import detect_language
 from rag.inputs import clean_question
@@ -26,7 +26,7 @@ from rag.search.retrieval import Retriever
 from rag.threads import pin_threads
 
 class Warta:
-    def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder | None,
+    def __init__(self, settings: Settings, index: SearchBackend, embedder: Embedder | None,
                  model_free_reason: str | None, corpus: Corpus, generator=None,
                  generator_reason: str | None = "no generator was loaded", nli=None,
                  nli_reason: str | None = "no NLI model was loaded") -> None:
@@ -69,7 +69,7 @@ class Warta:
         corpus = load_corpus(settings.corpus_dir)
         for problem in corpus.problems:
             report(f"skipped {problem}")
-        index = ensure_index(IndexStore(settings.index_dir), corpus, embedder, settings, report,
+        index = ensure_index(open_store(settings), corpus, embedder, settings, report,
                              rebuild=rebuild, model_free_reason=reason)
         warta = cls(settings, index, embedder, reason, corpus)
         from rag.warmup import warm_up
@@ -95,7 +95,7 @@ class Warta:
         corpus = load_corpus(self.settings.corpus_dir)
         for problem in corpus.problems:
             report(f"skipped {problem}")
-        index = ensure_index(IndexStore(self.settings.index_dir), corpus, self.embedder, self.settings, report,
+        index = ensure_index(open_store(self.settings), corpus, self.embedder, self.settings, report,
                              model_free_reason=self.model_free_reason)
         fresh = type(self)(self.settings, index, self.embedder, self.model_free_reason, corpus)
         from rag.warmup import warm_up
@@ -132,7 +132,7 @@ class Warta:
         return {"retrieval": effective, "requested": requested,
                 "embedding_model": self.embedder.model_id if self.retriever.embedder else None,
                 "model_free": self.retriever.embedder is None, "reason": why,
-                "index": self.index.path.name,
+                "index": self.index.label,
                 "encoder": getattr(self.embedder, "backend", "torch") if self.retriever.embedder else None}
 
     def answer_mode(self, requested: str | None = None) -> dict:
@@ -166,22 +166,21 @@ class Warta:
         """The outlets (sources) the corpus names, sorted, each once whatever its case: what a
         source filter can choose from."""
         named: dict[str, str] = {}
-        for document in self.index.documents.values():
-            if document.source and document.source.strip():
-                named.setdefault(document.source.strip().casefold(), document.source.strip())
+        for source in self.index.sources():
+            named.setdefault(source.strip().casefold(), source.strip())
         return sorted(named.values(), key=str.casefold)
 
     def filters_used(self, filters: Filters | None) -> dict | None:
         """The filters as JSON output echoes them, with how many documents pass; None when none apply."""
         if filters is None or not filters.active:
             return None
-        return {**filters.to_json(), "matching_documents": self.retriever.allowed(filters).documents}
+        return {**filters.to_json(), "matching_documents": self.index.allowed_documents(filters)}
 
     @cached_property
     def term_weights(self):
         from rag.evidence.weights import TermWeights
 
-        return TermWeights(self.index.passages)
+        return TermWeights(*self.index.term_statistics())
 
     @cached_property
     def evidence(self):

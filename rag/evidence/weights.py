@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from rag.evidence.kinds import asked_kind, capitalised_words, without_question_words
-from rag.search.analysis import passage_terms, query_term_sets
+from rag.search.analysis import query_term_sets
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A question word the corpus never uses counts half: it may be the other language's word for
@@ -22,14 +21,12 @@ UNSEEN_WEIGHT = 0.5
 
 
 class TermWeights:
-    """Inverse document frequency of analysed terms over the indexed passages."""
+    """Inverse document frequency of analysed terms over the indexed passages, from the index's
+    own term statistics (rag.search.backend: `term_statistics()`)."""
 
-    def __init__(self, passages) -> None:
-        df: Counter = Counter()
-        for p in passages:
-            df.update(set(passage_terms(p.text, p.lang)))
-        self.n = max(1, len(passages))
-        self._df = df
+    def __init__(self, passages: int, document_frequencies) -> None:
+        self.n = max(1, passages)
+        self._df = document_frequencies
         self.unseen = self._idf(0) * UNSEEN_WEIGHT
 
     def _idf(self, df: int) -> float:

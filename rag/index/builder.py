@@ -2,8 +2,6 @@
 text was embedded by the same model in the live build reuses that vector."""
 from __future__ import annotations
 
-import dataclasses
-import json
 import time
 from typing import Callable
 
@@ -12,11 +10,11 @@ import numpy as np
 from rag.ingest.chunking import SEPARATORS, Passage, chunk_corpus
 from rag.config import Settings
 from rag.ingest.corpus import Corpus
-from rag.search.dense import DenseIndex, choose_kind
+from rag.search.backend import SearchBackend
+from rag.search.dense import choose_kind
 from rag.search.embedding import Embedder
 from rag.search.lexical import LexicalIndex
-from rag.index.store import (DENSE, DOCUMENTS, FORMAT_VERSION, LEGACY_DENSE, LEXICAL, MANIFEST, PASSAGES, IndexStore,
-                       LoadedIndex, file_hashes, write_jsonl)
+from rag.index.store import FORMAT_VERSION, LEGACY_DENSE
 
 Report = Callable[[str], None]
 
@@ -55,7 +53,7 @@ def encoder_record(embedder: Embedder) -> dict:
     return {"backend": getattr(embedder, "backend", "torch"), "why": getattr(embedder, "backend_reason", None)}
 
 
-def staleness(index: LoadedIndex, corpus: Corpus, embedder: Embedder | None, settings: Settings) -> str | None:
+def staleness(index: SearchBackend, corpus: Corpus, embedder: Embedder | None, settings: Settings) -> str | None:
     """Why `index` does not serve this corpus, model and chunking -- or None when it does."""
     manifest = index.manifest
     if manifest.get("chunking") != chunk_settings(settings):
@@ -106,16 +104,15 @@ def _dense_staleness(manifest: dict, settings: Settings) -> str | None:
     return None
 
 
-def _reusable_vectors(previous: LoadedIndex | None, embedder: Embedder) -> dict[str, np.ndarray]:
-    if previous is None or previous.dense is None:
+def _reusable_vectors(previous: SearchBackend | None, embedder: Embedder) -> dict[str, np.ndarray]:
+    if previous is None or not previous.has_vectors:
         return {}
     if previous.manifest.get("embedding") != embedding_settings(embedder):
         return {}
-    vectors = previous.dense.vectors()
-    return {p.text: vectors[i] for i, p in enumerate(previous.passages)}
+    return previous.reusable_vectors()
 
 
-def _embed(passages: list[Passage], embedder: Embedder, previous: LoadedIndex | None,
+def _embed(passages: list[Passage], embedder: Embedder, previous: SearchBackend | None,
            report: Report) -> tuple[np.ndarray, int]:
     """Vectors for all passages and how many had to be computed."""
     known = _reusable_vectors(previous, embedder)
@@ -130,59 +127,46 @@ def _embed(passages: list[Passage], embedder: Embedder, previous: LoadedIndex | 
     return vectors.astype(np.float32), len(missing)
 
 
-def build_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, settings: Settings,
-                previous: LoadedIndex | None = None, model_free_reason: str | None = None,
-                report: Report = lambda message: None) -> LoadedIndex:
-    """Write a complete new build and make it live. The caller holds the store's lock."""
+def build_index(store, corpus: Corpus, embedder: Embedder | None, settings: Settings,
+                previous: SearchBackend | None = None, model_free_reason: str | None = None,
+                report: Report = lambda message: None) -> SearchBackend:
+    """Write a complete new build into `store` (rag.index.store.IndexStore, or
+    rag.index.postgres.PgStore) and make it live. The caller holds the store's lock. `previous`
+    (a build of either backend) lends the vectors of passages whose text it embedded already."""
     started = time.perf_counter()
     documents = corpus.documents
     passages = chunk_corpus(documents, settings.chunk_size, settings.chunk_overlap)
     report(f"Chunked {len(documents)} documents into {len(passages)} passages")
 
-    dense, embedded = None, 0
+    vectors, embedded = None, 0
     if embedder is not None and passages:
         vectors, embedded = _embed(passages, embedder, previous, report)
-        dense = DenseIndex.build(vectors, kind=settings.dense_index, hnsw_threshold=settings.hnsw_threshold,
-                                 target_recall=settings.hnsw_target_recall, report=report)
     report("Building the BM25 index")
     lexical = LexicalIndex.build(passages, settings.stemmer)
 
     per_doc = {}
     for p in passages:
         per_doc[p.doc_id] = per_doc.get(p.doc_id, 0) + 1
+    count = len(vectors) if vectors is not None else 0
     manifest = {
         "format_version": FORMAT_VERSION,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "retrieval_modes": ["dense", "lexical", "hybrid"] if dense is not None else ["lexical"],
-        "embedding": embedding_settings(embedder) if dense is not None else None,
-        "dense": dense.describe() if dense is not None else None,
-        "encoder": encoder_record(embedder) if dense is not None else None,
+        "backend": store.backend,
+        "retrieval_modes": ["dense", "lexical", "hybrid"] if vectors is not None else ["lexical"],
+        "embedding": embedding_settings(embedder) if vectors is not None else None,
+        "dense": None,  # the store's record of the index it builds over the vectors
+        "encoder": encoder_record(embedder) if vectors is not None else None,
         "model_free_reason": model_free_reason if embedder is None else None,
         "chunking": chunk_settings(settings),
         "lexical": lexical_settings(settings),
         "documents": {d.doc_id: {"sha256": d.content_hash, "passages": per_doc.get(d.doc_id, 0),
                                  "origin": d.origin} for d in documents},
-        "counts": {"documents": len(documents), "passages": len(passages),
-                   "vectors": dense.size if dense is not None else 0,
-                   "embedded": embedded, "reused": (dense.size - embedded) if dense is not None else 0},
+        "counts": {"documents": len(documents), "passages": len(passages), "vectors": count,
+                   "embedded": embedded, "reused": count - embedded},
         "skipped": [str(problem) for problem in corpus.problems],
         "build_seconds": None,
     }
-    tmp = store.new_build_dir()
-    try:
-        report(f"Writing the index files to {tmp.name}")
-        write_jsonl(tmp / DOCUMENTS, (dataclasses.asdict(d) for d in documents))
-        write_jsonl(tmp / PASSAGES, (p.to_json() for p in passages))
-        lexical.save(tmp / LEXICAL)
-        if dense is not None:
-            dense.save(tmp / DENSE)
-        manifest["files"] = file_hashes(tmp)
-        manifest["build_seconds"] = round(time.perf_counter() - started, 3)
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        path = store.commit(tmp)
-    except BaseException:  # a full disk, a read-only folder, Ctrl-C: leave no partial build behind
-        store.discard(tmp)
-        raise
+    index = store.write_build(documents, passages, vectors, lexical, manifest, settings, report, started)
     report(f"Index ready: {len(passages)} passages from {len(documents)} documents "
-           f"in {manifest['build_seconds']:.1f} s ({path})")
-    return LoadedIndex(path, manifest, {d.doc_id: d for d in documents}, passages, lexical, dense)
+           f"in {manifest['build_seconds']:.1f} s ({index.label})")
+    return index

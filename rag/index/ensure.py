@@ -18,6 +18,27 @@ Report = Callable[[str], None]
 UNWRITABLE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
+def open_store(settings: Settings):
+    """Where builds live: index/ (IndexStore), or a PostgreSQL database (rag.index.postgres.PgStore)."""
+    if settings.backend == "postgres":
+        from rag.index.postgres import PgStore
+
+        return PgStore(settings.pg_dsn)
+    return IndexStore(settings.index_dir)
+
+
+def _vector_lender(store, settings: Settings, previous):
+    """The build whose vectors a new build may reuse: the store's own previous build, else --
+    when a corpus moves to PostgreSQL -- the local index's live build, so migrating does not
+    embed everything again."""
+    if previous is not None or store.backend == "local":
+        return previous
+    try:
+        return IndexStore(settings.index_dir).load()
+    except (IndexInvalid, OSError):
+        return None
+
+
 def ensure_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, settings: Settings,
                  report: Report, rebuild: bool = False, model_free_reason: str | None = None) -> LoadedIndex:
     """A verified index that serves this corpus and model, building or updating it if needed."""
@@ -54,7 +75,7 @@ def ensure_index(store: IndexStore, corpus: Corpus, embedder: Embedder | None, s
             stale = store.clear_stale()
             if stale:
                 report(f"removed {len(stale)} unfinished build(s) left by earlier failures: {', '.join(stale)}")
-            return build_index(store, corpus, embedder, settings, previous=previous,
+            return build_index(store, corpus, embedder, settings, previous=_vector_lender(store, settings, previous),
                                model_free_reason=model_free_reason, report=report)
     except OSError as e:
         if e.errno not in UNWRITABLE:

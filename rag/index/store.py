@@ -13,20 +13,21 @@ build that fails is set aside (renamed, never deleted) by the caller and rebuilt
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from rag.ingest.chunking import Passage
 from rag.ingest.corpus import Document
 from rag.search.dense import DenseIndex
 from rag.errors import IndexBusy, IndexInvalid
-from rag.messages import Notice, report_to_stderr
+from rag.index.local import LoadedIndex
+from rag.messages import report_to_stderr
 from rag.search.lexical import LexicalIndex
 
 FORMAT_VERSION = 1
@@ -37,19 +38,6 @@ DOCUMENTS = "documents.jsonl"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"
 LEXICAL = "bm25"
-
-
-@dataclass
-class LoadedIndex:
-    path: Path
-    manifest: dict
-    documents: dict[str, Document]
-    passages: list[Passage]
-    lexical: LexicalIndex
-    dense: DenseIndex | None
-    # Set when this build is served although a newer one was wanted and could not be written
-    # (rag.index.ensure): what went wrong and what to do, said on stderr and in the page's status.
-    notice: Notice | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -232,6 +220,34 @@ class IndexStore:
                                    f"M={record['M']}, efConstruction={record['efConstruction']}")
 
     # --- writing (hold the lock) ---------------------------------------------------------
+    backend = "local"
+
+    def write_build(self, documents, passages, vectors, lexical: LexicalIndex, manifest: dict, settings,
+                    report, started: float) -> LoadedIndex:
+        """Write a build's files (FAISS over `vectors`, bm25s, JSONL), fill the manifest's dense
+        record, file hashes and time, and make it live (rag.index.builder.build_index)."""
+        dense = None
+        if vectors is not None:
+            dense = DenseIndex.build(vectors, kind=settings.dense_index, hnsw_threshold=settings.hnsw_threshold,
+                                     target_recall=settings.hnsw_target_recall, report=report)
+            manifest["dense"] = dense.describe()
+        tmp = self.new_build_dir()
+        try:
+            report(f"Writing the index files to {tmp.name}")
+            write_jsonl(tmp / DOCUMENTS, (dataclasses.asdict(d) for d in documents))
+            write_jsonl(tmp / PASSAGES, (p.to_json() for p in passages))
+            lexical.save(tmp / LEXICAL)
+            if dense is not None:
+                dense.save(tmp / DENSE)
+            manifest["files"] = file_hashes(tmp)
+            manifest["build_seconds"] = round(time.perf_counter() - started, 3)
+            (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            path = self.commit(tmp)
+        except BaseException:  # a full disk, a read-only folder, Ctrl-C: leave no partial build behind
+            self.discard(tmp)
+            raise
+        return LoadedIndex(path, manifest, {d.doc_id: d for d in documents}, passages, lexical, dense)
+
     @contextlib.contextmanager
     def lock(self, timeout_s: float):
         """One writer at a time: wait up to `timeout_s` for another build, then IndexBusy."""

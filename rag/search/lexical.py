@@ -35,6 +35,20 @@ class LexicalIndex:
     def size(self) -> int:
         return int(self._bm25.scores["num_docs"])
 
+    def document_frequencies(self) -> dict[str, int]:
+        """How many passages hold each analysed term (bm25s keeps a term's postings as one
+        column of its sparse matrix: the column's length)."""
+        indptr = np.asarray(self._bm25.scores["indptr"])
+        lengths = np.diff(indptr)
+        return {term: int(lengths[i]) for term, i in self._bm25.vocab_dict.items() if i < len(lengths) and lengths[i]}
+
+    def postings(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+        """(term -> column, column starts, passage numbers, BM25 scores): bm25s's precomputed
+        per-term scores, which the postgres backend stores so both rank alike."""
+        scores = self._bm25.scores
+        return (dict(self._bm25.vocab_dict), np.asarray(scores["indptr"], dtype=np.int64),
+                np.asarray(scores["indices"], dtype=np.int32), np.asarray(scores["data"], dtype=np.float32))
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage. Each question word counts once: its stems in both
         languages are alternatives, and the better-scoring one counts."""

@@ -1,27 +1,18 @@
 """retrieve(query, k, mode, filters) -> [Hit]: dense, lexical, or both fused (scaled scores, or
-reciprocal ranks), over the passages of the documents the filters let through."""
+reciprocal ranks), over the passages of the documents the filters let through. The index is
+any rag.search.backend.SearchBackend (local files or PostgreSQL); this module cannot tell which."""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from typing import NamedTuple
-
-import numpy as np
 
 from rag.ingest.chunking import Passage
 from rag.config import RETRIEVAL_MODES
 from rag.ingest.corpus import Document
+from rag.search.backend import SearchBackend
 from rag.search.embedding import Embedder
-from rag.index.store import LoadedIndex
 from rag.search.filters import Filters
 from rag.threads import pin_this_thread
-
-
-class Allowed(NamedTuple):
-    """What a filter lets through: how many documents, and a boolean mask over passages."""
-    documents: int
-    passages: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -80,34 +71,14 @@ def convex_fusion(rankings: dict[str, list[tuple[int, float]]], shares: dict[str
 class Retriever:
     """Searches one loaded index; `embedder` is None in model-free mode."""
 
-    def __init__(self, index: LoadedIndex, embedder: Embedder | None, fusion: str = "convex",
+    def __init__(self, index: SearchBackend, embedder: Embedder | None, fusion: str = "convex",
                  dense_share: float = 0.6, rrf_k: int = 60, weights: dict[str, float] | None = None) -> None:
         self.index = index
-        self.embedder = embedder if index.dense is not None else None
+        self.embedder = embedder if index.has_vectors else None
         self.fusion = fusion
         self.dense_share = dense_share
         self.rrf_k = rrf_k
         self.weights = weights or {"dense": 1.0, "lexical": 1.0}
-        # The same few filters come back request after request (a newsroom's outlets and months);
-        # each costs a pass over the documents, so their masks are kept: 16 of one byte per
-        # passage, 16 MB at a million passages.
-        self.allowed = lru_cache(maxsize=16)(self._allowed)
-
-    @cached_property
-    def _documents(self) -> tuple[list[Document], np.ndarray]:
-        """The documents, and each passage's position among them."""
-        documents = list(self.index.documents.values())
-        position = {d.doc_id: i for i, d in enumerate(documents)}
-        return documents, np.fromiter((position[p.doc_id] for p in self.index.passages), dtype=np.int64,
-                                      count=len(self.index.passages))
-
-    def _allowed(self, filters: Filters) -> Allowed:
-        """Documents passing the filters, and their passages (a future server-side backend asks
-        its database instead, with the same Filters)."""
-        documents, passage_document = self._documents
-        keep = np.fromiter((filters.matches({**d.metadata(), "doc_id": d.doc_id}) for d in documents), dtype=bool,
-                           count=len(documents))
-        return Allowed(int(keep.sum()), keep[passage_document])
 
     def fuse(self, rankings: dict[str, list[tuple[int, float]]]) -> list[tuple[int, float]]:
         """The hybrid ranking of the dense and lexical candidates (settings.fusion)."""
@@ -130,12 +101,11 @@ class Retriever:
         timings = {} if timings is None else timings
         pin_this_thread()  # OpenMP (faiss) keeps thread counts per thread: once per new thread
         pool = max(k, 50)  # each retriever's candidates before fusion
-        allowed = None
         if filters is not None and filters.active:
             t = time.perf_counter()
-            allowed = self.allowed(filters).passages
+            allowed = self.index.allowed_documents(filters)
             timings["filter"] = _ms(t)
-            if not allowed.any():
+            if not allowed:
                 return []
         rankings: dict[str, list[tuple[int, float]]] = {}
         if mode in ("dense", "hybrid"):
@@ -143,11 +113,11 @@ class Retriever:
             vector = self.embedder.embed_batch([query], "query")[0]
             timings["embed"] = _ms(t)
             t = time.perf_counter()
-            rankings["dense"] = self.index.dense.search(vector, pool, allowed)
+            rankings["dense"] = self.index.dense_search(vector, pool, filters)
             timings["dense"] = _ms(t)
         if mode in ("lexical", "hybrid"):
             t = time.perf_counter()
-            rankings["lexical"] = self.index.lexical.search(query, pool, allowed)
+            rankings["lexical"] = self.index.lexical_search(query, pool, filters)
             timings["lexical"] = _ms(t)
         if mode == "hybrid":
             t = time.perf_counter()
@@ -157,9 +127,9 @@ class Retriever:
             ranked = rankings[mode]
         own = {name: {i: (rank, score) for rank, (i, score) in enumerate(r, start=1)}
                for name, r in rankings.items()}
+        top = ranked[:k]
         hits = []
-        for rank, (i, score) in enumerate(ranked[:k], start=1):
-            passage = self.index.passages[i]
+        for rank, ((i, score), passage) in enumerate(zip(top, self.index.fetch_passages([i for i, _ in top])), start=1):
             detail = {name: {"rank": own[name][i][0], "score": round(own[name][i][1], 6)}
                       for name in own if i in own[name]}
             hits.append(Hit(passage, self.index.documents[passage.doc_id], rank, score, detail))
