@@ -1,4 +1,7 @@
 import os
+import tempfile
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -158,3 +161,39 @@ class HeldOpener:
         report(self.stage)
         self._released.wait(60)
         return Warta.open(settings, report=report, with_generator=with_generator, serving=serving)
+
+
+@contextmanager
+def local_postgres():
+    """A started rag.index.pgserver.LocalPostgres in a fresh folder, stopped and removed after. The
+    folder is under the system's temp dir, not tmp_path: as root the server runs as the user wartapg,
+    who cannot enter pytest's root-only folders."""
+    from rag.index.pgserver import LocalPostgres
+
+    with tempfile.TemporaryDirectory(prefix="warta-pg-") as folder, LocalPostgres(folder) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The DSN (maintenance database) of a PostgreSQL with pgvector: the server .ci/run started
+    (WARTA_TEST_PG_DSN), or else one started for this session."""
+    if os.environ.get("WARTA_TEST_PG_DSN"):
+        yield os.environ["WARTA_TEST_PG_DSN"]
+        return
+    with local_postgres() as server:
+        yield server.dsn
+
+
+@pytest.fixture
+def pg_dsn(pg_server):
+    """The DSN of a fresh database with the vector extension on pg_server, dropped after the test."""
+    import psycopg
+    from psycopg import sql
+
+    from rag.index.pgserver import create_database
+
+    name = f"warta_test_{uuid.uuid4().hex[:12]}"
+    yield create_database(pg_server, name)
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
