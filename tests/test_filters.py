@@ -144,7 +144,7 @@ def warta_position(warta, hit) -> int:
 
 def test_dense_search_under_a_filter_is_the_exact_top_k_of_the_allowed_passages(warta):
     filters = Filters.parse(sources=[SMALL, GLOBE], until="2025-03-31")
-    allowed = warta.retriever.allowed(filters).passages
+    allowed = warta.index.allowed(filters).passages
     query = warta.embedder.embed_batch(["vaksin di kota"], "query")[0]
     vectors = warta.index.dense.vectors()
     scores = np.where(allowed, vectors @ query, -np.inf)
