@@ -88,16 +88,18 @@ class Warta:
                              daemon=True).start()
         return warta
 
-    def reopened(self, report: Report = report_to_stderr) -> "Warta":
+    def reopened(self, report: Report = report_to_stderr, settings: Settings | None = None) -> "Warta":
         """A Warta over the corpus as it is now, sharing this one's models: the index is updated
         under the store's lock (unchanged passages keep their vectors). This object stays whole
-        for the requests that hold it; the caller serves the new one from then on."""
-        corpus = load_corpus(self.settings.corpus_dir)
+        for the requests that hold it; the caller serves the new one from then on. `settings`
+        (the same models, e.g. another backend) replace this one's."""
+        settings = settings or self.settings
+        corpus = load_corpus(settings.corpus_dir)
         for problem in corpus.problems:
             report(f"skipped {problem}")
-        index = ensure_index(open_store(self.settings), corpus, self.embedder, self.settings, report,
+        index = ensure_index(open_store(settings), corpus, self.embedder, settings, report,
                              model_free_reason=self.model_free_reason)
-        fresh = type(self)(self.settings, index, self.embedder, self.model_free_reason, corpus)
+        fresh = type(self)(settings, index, self.embedder, self.model_free_reason, corpus)
         from rag.warmup import warm_up
 
         warm_up(fresh)  # before the generator joins, as in open()

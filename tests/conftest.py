@@ -77,28 +77,70 @@ def tiny_lm(tmp_path_factory) -> Path:
     return build_tiny_causal_lm(tmp_path_factory.mktemp("tiny-lm"))
 
 
-@pytest.fixture(scope="session")
-def seed_warta(tmp_path_factory):
-    """The pipeline on the real corpus, model-free (lexical retrieval, extractive answers)."""
+def _seed_settings(folder: Path, **overrides):
     from rag.config import Settings
+
+    return Settings(corpus_dir=CORPUS, index_dir=folder / "index", generator_model=None, **overrides)
+
+
+def _open(settings):
     from rag.pipeline import Warta
 
-    settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("seed") / "index",
-                        embedding_model=None, generator_model=None)
     return Warta.open(settings, report=lambda message: None)
 
 
+def _on_postgres(warta, dsn: str):
+    """The same pipeline (sharing its models) with its index built into the database `dsn`."""
+    return warta.reopened(report=lambda message: None,
+                          settings=warta.settings.with_overrides(backend="postgres", pg_dsn=dsn))
+
+
 @pytest.fixture(scope="session")
-def seed_bundled(bundled_model, tmp_path_factory):
+def seed_warta_local(tmp_path_factory):
+    """The pipeline on the real corpus, model-free (lexical retrieval, extractive answers)."""
+    return _open(_seed_settings(tmp_path_factory.mktemp("seed"), embedding_model=None))
+
+
+@pytest.fixture(scope="session")
+def seed_warta(seed_warta_local):
+    """The local backend's seed pipeline; modules that run on both backends override this name
+    with `on_both_backends("seed_warta")`."""
+    return seed_warta_local
+
+
+@pytest.fixture(scope="session")
+def seed_warta_postgres(seed_warta_local, pg_session_database):
+    """seed_warta on the postgres backend (its own database on pg_server)."""
+    return _on_postgres(seed_warta_local, pg_session_database("seed"))
+
+
+@pytest.fixture(scope="session")
+def seed_bundled_local(bundled_model, tmp_path_factory):
     """The pipeline on the real corpus with the bundled multilingual model (hybrid retrieval,
     extractive answers): real semantics, offline."""
     from rag.bundled_model import BUNDLED
-    from rag.config import Settings
-    from rag.pipeline import Warta
 
-    settings = Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("bundled") / "index",
-                        embedding_model=BUNDLED, generator_model=None, encoder="torch")
-    return Warta.open(settings, report=lambda message: None)
+    return _open(_seed_settings(tmp_path_factory.mktemp("bundled"), embedding_model=BUNDLED, encoder="torch"))
+
+
+@pytest.fixture(scope="session")
+def seed_bundled(seed_bundled_local):
+    return seed_bundled_local
+
+
+@pytest.fixture(scope="session")
+def seed_bundled_postgres(seed_bundled_local, pg_session_database):
+    """seed_bundled on the postgres backend; its vectors come from the local build (a migration)."""
+    return _on_postgres(seed_bundled_local, pg_session_database("bundled"))
+
+
+def on_both_backends(name: str):
+    """A module-scoped fixture `name` that runs the module's tests once on the local backend and
+    once on postgres: `seed_warta = on_both_backends("seed_warta")` at the top of a test module."""
+    @pytest.fixture(scope="module", params=["local", "postgres"], name=name)
+    def fixture(request):
+        return request.getfixturevalue(f"{name}_{request.param}")
+    return fixture
 
 
 PROXY_NAME = "warta.example"
@@ -183,6 +225,25 @@ def pg_server():
         return
     with local_postgres() as server:
         yield server.dsn
+
+
+@pytest.fixture(scope="session")
+def pg_session_database(pg_server):
+    """make(label) -> the DSN of a fresh database on pg_server kept for the session (dropped at its end)."""
+    import psycopg
+    from psycopg import sql
+
+    from rag.index.pgserver import create_database
+
+    names = []
+
+    def make(label: str) -> str:
+        names.append(f"warta_test_{label}_{uuid.uuid4().hex[:8]}")
+        return create_database(pg_server, names[-1])
+    yield make
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        for name in names:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture

@@ -14,7 +14,10 @@ import pytest
 
 from rag.config import Settings
 from rag.pipeline import Warta
-from tests.conftest import CORPUS, MISSING_MODEL, ROOT
+from tests.conftest import CORPUS, MISSING_MODEL, ROOT, on_both_backends
+
+# The answer tests run on both index backends: local files, and PostgreSQL + pgvector.
+seed_warta = on_both_backends("seed_warta")
 
 CASES = [  # (question, a fact the answer must contain)
     ("Siapa Direktur Hebei MPA?", "Fengshan Wang"),

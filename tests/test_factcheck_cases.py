@@ -25,6 +25,12 @@ import re
 
 import pytest
 
+from tests.conftest import on_both_backends
+
+# Every case runs on both index backends: local files, and PostgreSQL + pgvector.
+seed_bundled = on_both_backends("seed_bundled")
+seed_warta = on_both_backends("seed_warta")
+
 VERDICTS = ("supported", "contradicted", "not_found")
 
 
