@@ -81,3 +81,33 @@ def test_the_pgvector_graph_measures_its_ef_search_and_finds_the_exact_neighbour
             _same(_ranked(seed_bundled_local, question, "dense", only), _ranked(warta, question, "dense", only), question)
     finally:
         warta.index.close()
+
+
+def test_the_backend_setting_is_checked_in_one_line():
+    from rag.config import settings_from_env
+    from rag.errors import ConfigError
+
+    assert settings_from_env({}).backend == "local"
+    chosen = settings_from_env({"WARTA_BACKEND": "Postgres", "WARTA_PG_DSN": "host=db dbname=warta"})
+    assert (chosen.backend, chosen.pg_dsn) == ("postgres", "host=db dbname=warta")
+    with pytest.raises(ConfigError, match="needs WARTA_PG_DSN"):
+        settings_from_env({"WARTA_BACKEND": "postgres"})
+    with pytest.raises(ConfigError, match="not one of local, postgres"):
+        settings_from_env({"WARTA_BACKEND": "mysql"})
+
+
+def test_an_unreachable_server_is_one_line_naming_it_without_the_password(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import CORPUS
+    from rag.index.pgserver import free_port
+
+    dsn = f"host=127.0.0.1 port={free_port()} user=warta password=s3cret dbname=warta"
+    out = subprocess.run([sys.executable, "-m", "rag", "search", "Biotown", "--backend", "postgres", "--pg-dsn", dsn,
+                          "--embedding-model", "none", "--corpus", str(CORPUS)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    error = [line for line in out.stderr.splitlines() if line.startswith("warta: error:")]
+    assert len(error) == 1 and "cannot reach the PostgreSQL server 127.0.0.1:" in error[0]
+    assert "s3cret" not in out.stderr
