@@ -333,7 +333,18 @@ def test_the_server_going_away_fails_one_request_in_one_line_and_warta_recovers(
         for question in QUESTIONS:
             assert warta.search(question, k=3)["passages"] == expected[question]
 
-        server.stop()
+        # A build waiting for the advisory lock (held here) when the server stops.
+        holder = connect(dsn)
+        holder.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+        waiting = IndexCommand(dsn, corpus_with(tmp_path / "corpus", "extra.txt", extra_article(5)), tmp_path)
+        try:
+            assert waiting.wait_for("another index build is running"), waiting.stderr
+        finally:
+            server.stop()
+            holder.close()
+        assert waiting.finish(60) == 1 and "Traceback" not in waiting.stderr, waiting.stderr
+        last = waiting.stderr.splitlines()[-1]
+        assert last.startswith("warta: error: cannot reach the PostgreSQL server ") and server_name(dsn) in last, last
         with pytest.raises(BackendUnavailable) as failure:
             warta.search(QUESTIONS[0], k=3)
         message = str(failure.value)

@@ -138,24 +138,32 @@ class PgStore:
     @contextlib.contextmanager
     def lock(self, timeout_s: float):
         """One writer at a time, across every machine that builds into this database."""
+        import psycopg
+
         with self._connection() as conn:
-            # A replica would take the lock and read the corpus, then refuse the first write.
-            if conn.execute("SHOW transaction_read_only").fetchone()[0] == "on":
-                raise _read_only(self.root)
-            if not conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
-                report_to_stderr(f"another index build is running (advisory lock in {self.root}); "
-                                 f"waiting up to {timeout_s:.0f} s")
-                deadline = time.monotonic() + timeout_s
-                while not conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
-                    if time.monotonic() > deadline:
-                        raise IndexBusy(f"another index build still holds the advisory lock in {self.root} after "
-                                        f"{timeout_s:.0f} s; try again when it has finished")
-                    time.sleep(0.2)
+            try:
+                self._acquire(conn, timeout_s)
+            except psycopg.OperationalError as e:  # the server went away while we waited
+                raise _unavailable(self.dsn, e) from None
             try:
                 yield
             finally:
                 with contextlib.suppress(Exception):
                     conn.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+
+    def _acquire(self, conn, timeout_s: float) -> None:
+        # A replica would take the lock and read the corpus, then refuse the first write.
+        if conn.execute("SHOW transaction_read_only").fetchone()[0] == "on":
+            raise _read_only(self.root)
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
+            report_to_stderr(f"another index build is running (advisory lock in {self.root}); "
+                             f"waiting up to {timeout_s:.0f} s")
+            deadline = time.monotonic() + timeout_s
+            while not conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
+                if time.monotonic() > deadline:
+                    raise IndexBusy(f"another index build still holds the advisory lock in {self.root} after "
+                                    f"{timeout_s:.0f} s; try again when it has finished")
+                time.sleep(0.2)
 
     def clear_stale(self) -> list[str]:
         """Nothing to clear: a build that did not finish was rolled back with its transaction."""
