@@ -372,6 +372,10 @@ def test_the_server_going_away_fails_one_request_in_one_line_and_warta_recovers(
             assert warta.search(question, k=3)["passages"] == expected[question]
         chat = list(ui.respond("Siapa Direktur Hebei MPA?", [], "auto", {}))[-1][0]
         assert "Fengshan Wang" in chat[-1]["content"]
+        # Restarted between two requests: the open connection is dead, and the next search reopens it.
+        server.stop()
+        server.start()
+        assert warta.search(QUESTIONS[1], k=3)["passages"] == expected[QUESTIONS[1]]
         warta.index.close()
 
 
