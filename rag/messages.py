@@ -65,6 +65,8 @@ MESSAGES = {
                   "id": "Indeks sedang dibangun ({stage}). Silakan bertanya lagi sebentar lagi."},
     "cannot_start": {"en": "Warta could not start: {error}",
                      "id": "Warta tidak dapat dimulai: {error}"},
+    "backend_unavailable": {"en": "Warta cannot reach its index right now: {error}",
+                            "id": "Warta tidak dapat menjangkau indeksnya saat ini: {error}"},
     "busy": {"en": "Warta is busy, please try again in a moment.",
              "id": "Warta sedang sibuk, silakan coba lagi sebentar lagi."},
     "interpreted_as": {"en": "Interpreted as: {question}", "id": "Ditafsirkan sebagai: {question}"},

@@ -22,7 +22,7 @@ from datetime import date
 
 import numpy as np
 
-from rag.errors import BackendUnavailable, IndexBusy, IndexInvalid
+from rag.errors import BackendUnavailable, ConfigError, IndexBusy, IndexInvalid
 from rag.index.pg_index import PgIndex, connect, server_name
 from rag.messages import report_to_stderr
 from rag.search.dense import EF_SEARCH_CANDIDATES, RECALL_K, RECALL_QUERIES, RECALL_SEED, exact_top_k, paraphrases, recall_at_k
@@ -54,6 +54,11 @@ def _unavailable(dsn: str, error: Exception) -> BackendUnavailable:
     reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return BackendUnavailable(f"cannot reach the PostgreSQL server {server_name(dsn)} ({reason}); check WARTA_PG_DSN "
                               "and that the server is running")
+
+
+def _read_only(root: str) -> ConfigError:
+    return ConfigError(f"the PostgreSQL server {root} is read-only (a standby, or default_transaction_read_only "
+                       "is on): build the index on the primary, then point readers at the replica")
 
 
 class PgStore:
@@ -133,21 +138,32 @@ class PgStore:
     @contextlib.contextmanager
     def lock(self, timeout_s: float):
         """One writer at a time, across every machine that builds into this database."""
+        import psycopg
+
         with self._connection() as conn:
-            if not conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
-                report_to_stderr(f"another index build is running (advisory lock in {self.root}); "
-                                 f"waiting up to {timeout_s:.0f} s")
-                deadline = time.monotonic() + timeout_s
-                while not conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
-                    if time.monotonic() > deadline:
-                        raise IndexBusy(f"another index build still holds the advisory lock in {self.root} after "
-                                        f"{timeout_s:.0f} s; try again when it has finished")
-                    time.sleep(0.2)
+            try:
+                self._acquire(conn, timeout_s)
+            except psycopg.OperationalError as e:  # the server went away while we waited
+                raise _unavailable(self.dsn, e) from None
             try:
                 yield
             finally:
                 with contextlib.suppress(Exception):
                     conn.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+
+    def _acquire(self, conn, timeout_s: float) -> None:
+        # A replica would take the lock and read the corpus, then refuse the first write.
+        if conn.execute("SHOW transaction_read_only").fetchone()[0] == "on":
+            raise _read_only(self.root)
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
+            report_to_stderr(f"another index build is running (advisory lock in {self.root}); "
+                             f"waiting up to {timeout_s:.0f} s")
+            deadline = time.monotonic() + timeout_s
+            while not conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
+                if time.monotonic() > deadline:
+                    raise IndexBusy(f"another index build still holds the advisory lock in {self.root} after "
+                                    f"{timeout_s:.0f} s; try again when it has finished")
+                time.sleep(0.2)
 
     def clear_stale(self) -> list[str]:
         """Nothing to clear: a build that did not finish was rolled back with its transaction."""
@@ -200,6 +216,8 @@ class PgStore:
                     conn.execute("INSERT INTO warta.live (id, schema, switched_at) VALUES (1, %s, now()) "
                                  "ON CONFLICT (id) DO UPDATE SET schema = excluded.schema, switched_at = now()", [schema])
                 self._prune(conn, keep={schema, previous or ""})
+        except psycopg.errors.ReadOnlySqlTransaction:
+            raise _read_only(self.root) from None
         except psycopg.OperationalError as e:
             raise _unavailable(self.dsn, e) from None
         return PgIndex(self.dsn, schema, manifest)
@@ -209,6 +227,8 @@ class PgStore:
 
         try:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except psycopg.errors.ReadOnlySqlTransaction:
+            raise  # not about pgvector: write_build says the server is read-only
         except psycopg.Error as e:
             raise IndexInvalid(f"pgvector is not available in {self.root} ({str(e).strip().splitlines()[0]}); "
                                "a superuser must run CREATE EXTENSION vector there (README, 'PostgreSQL')") from None

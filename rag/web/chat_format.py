@@ -15,7 +15,7 @@ import re
 import string
 
 from rag.answer.record import Answer, Citation
-from rag.errors import EmptyInput, NotReady, NotText, WartaError
+from rag.errors import BackendUnavailable, EmptyInput, NotReady, NotText, WartaError
 from rag.messages import say, say_both
 from rag.search.filters import FilterError
 from rag.search.retrieval import Hit
@@ -184,6 +184,8 @@ def problem_message(error: Exception) -> str:
     notice = getattr(error, "notice", None)  # an error that can say itself in both languages
     if notice is not None:
         return " / ".join(say("cannot_start", lang, error=notice.say(lang)) for lang in ("id", "en"))
+    if isinstance(error, BackendUnavailable):  # at start or during an answer: not "could not start"
+        return say_both("backend_unavailable", error=first_line)
     if isinstance(error, WartaError):
         return say_both("cannot_start", error=first_line)
     return say_both("failed", error=f"{type(error).__name__}: {first_line}")
