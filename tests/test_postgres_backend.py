@@ -413,3 +413,23 @@ def test_a_damaged_build_is_set_aside_and_rebuilt(pg_dsn, tmp_path):
     rebuilt.index.close()
     assert one(pg_dsn, "SELECT count(*) FROM pg_namespace WHERE nspname = %s", [aside]) == 1
     assert live(pg_dsn) == rebuilt.index.schema
+
+
+def test_the_page_waits_for_a_server_that_is_down_at_start_and_serves_once_it_is_up(tmp_path):
+    from rag.web.service import PipelineService
+
+    with local_postgres() as server:
+        dsn = server.create_database("warta_later")
+        server.stop()
+        stages = []
+        service = PipelineService(settings(dsn, tmp_path), with_generator=False, report=stages.append).start()
+        deadline = time.monotonic() + 60
+        while not any("trying again" in stage for stage in stages) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert service.state == "opening", service.error
+        waiting = next(stage for stage in stages if "trying again" in stage)
+        assert waiting.startswith("cannot reach the PostgreSQL server ") and server_name(dsn) in waiting
+        server.start()
+        assert service.wait(120) and service.state == "ready", service.error
+        assert service.pipeline().search(QUESTIONS[0], k=3)["passages"]
+        service.pipeline().index.close()

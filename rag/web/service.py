@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 import traceback
 from typing import Callable
 
 from rag.config import Settings
-from rag.errors import NotReady, WartaError
+from rag.errors import BackendUnavailable, NotReady, WartaError
 from rag.pipeline import Warta
 from rag.index.ensure import Report
 from rag.messages import report_to_stderr
+
+
+# Seconds between tries while the index's server (WARTA_BACKEND=postgres) does not answer at start:
+# a database that comes up after the app (a reboot, a failover) is found without a restart.
+RETRY_SECONDS = (1, 2, 5, 10, 30, 60)
 
 
 class PipelineService:
@@ -48,8 +54,15 @@ class PipelineService:
 
     def _open(self) -> None:
         try:
-            self._warta = self._opener(self.settings, report=self._note, with_generator=self.with_generator,
-                                       serving=True)
+            for attempt in range(1 << 30):
+                try:
+                    self._warta = self._opener(self.settings, report=self._note, with_generator=self.with_generator,
+                                               serving=True)
+                    break
+                except BackendUnavailable as e:
+                    wait = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
+                    self._note(f"{e}; trying again in {wait} s")
+                    time.sleep(wait)
             self.stage = "ready"
         except WartaError as e:
             self._error = e
