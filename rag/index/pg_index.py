@@ -34,6 +34,7 @@ from rag.search.filters import Filters
 
 PASSAGE_COLUMNS = "pid, doc_id, chunk_id, start_char, end_char, text, lang"
 DOCUMENT_COLUMNS = "doc_id, title, text, lang, source, date, url, origin"
+STATEMENT_TIMEOUT = "30s"
 
 
 def connect(dsn: str, **options):
@@ -136,6 +137,9 @@ class PgIndex:
             conn.execute(f"SET search_path TO {self.schema}, public")
             conn.execute(f"SET hnsw.ef_search = {self.ef_search}")
             conn.execute("SET hnsw.iterative_scan = strict_order")
+            # A search that runs away (a filter pgvector's walk cannot satisfy) is stopped by the
+            # server, and the request fails in one line instead of holding a worker.
+            conn.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
             self._local.conn = conn
             with self._guard:
                 self._connections.append(conn)
