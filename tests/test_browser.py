@@ -209,8 +209,10 @@ def test_answers_stream_in(browser, lm_app_server):
     assert "written answers" in page.inner_text("#warta-status")
     final = ask(page, "Siapa Direktur Hebei MPA?", until="(belum terverifikasi)")
     arrivals = page.evaluate("window.__partials")
-    # The question echoed, then the growing answer: separate network chunks, not one batch.
-    assert sum(n for _, n in arrivals) >= 3 and len({round(t) for t, _ in arrivals}) >= 3, arrivals
+    # The question echoed, then the growing answer: several partial results, in more than one
+    # network chunk. (Not one chunk per partial: a busy machine's tiny LM writes faster than the
+    # network flushes, and partials then share a chunk; a page that did not stream gets none.)
+    assert sum(n for _, n in arrivals) >= 3 and len({round(t) for t, _ in arrivals}) >= 2, arrivals
     assert final.endswith("(belum terverifikasi)")  # the verifier ran on the finished text
     page.close()
 
