@@ -327,6 +327,17 @@ def query_terms(query: str, stemmer: str) -> list[str]:
     return sorted(set().union(*map(set, query_term_sets(query, stemmer)))) if query.strip() else []
 
 
+def postings_fetch(index, terms: list[str], repeats: int = 3) -> dict:
+    """The SQL part of a postgres keyword search alone: the terms' postings read (best of
+    `repeats`, warm) and their bytes; the rest of the query's time is scoring them in numpy."""
+    best, rows = float("inf"), []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        rows = index.query("SELECT term, pids, scores FROM terms WHERE term = ANY(%s)", [terms], binary=True)
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return {"fetch_ms": _r(best), "fetched_bytes": sum(len(pids) + len(scores) for _, pids, scores in rows)}
+
+
 def overlap(found: list[list[tuple[int, float]]], reference: list[list[tuple[int, float]]],
             ties: bool = True) -> float | None:
     """Mean share of the reference's top 10 that was found (1.0 when both are empty). With `ties`,
@@ -366,6 +377,9 @@ def measure(index, corpus: Corpus, reference: Reference, label: str, quiet: bool
                                "terms": {t: reference.frequencies.get(t, 0)
                                          for t in query_terms(corpus.text_queries[i], reference.stemmer)}}
                               for i in np.argsort(times)[::-1][:SLOWEST]]
+    if index.backend == "postgres":
+        for slow in out["slowest_lexical"]:
+            slow.update(postings_fetch(index, list(slow["terms"])))
     filtered = [index.lexical_search(q, K, outlet) for q in corpus.text_queries[:OVERLAP_QUERIES]]
     out["filtered_lexical_overlap_with_bm25s"] = overlap(filtered, reference.filtered_lexical)
     for name, filters in (("hybrid", None), ("filtered_hybrid", outlet)):
@@ -540,7 +554,10 @@ def render(result: dict, level: int = 1) -> str:
     largest = max(r["size"] for r in done)
     for r in (r for r in done if r["size"] == largest and r["backend"] == "postgres"):
         out += ["", f"Slowest postgres lexical queries at {_size_label(largest)} (term: passages holding it):", ""]
-        out += [f"- {q['ms']:.1f} ms, {q['postings']:,} postings: "
+        out += [f"- {q['ms']:.1f} ms"
+                + (f" ({q['fetch_ms']:.1f} ms of it reading {_mb(q['fetched_bytes']):.1f} MB of postings)"
+                   if "fetch_ms" in q else "")
+                + f", {q['postings']:,} postings: "
                 + ", ".join(f"{t} {df:,}" for t, df in sorted(q["terms"].items(), key=lambda item: -item[1]))
                 for q in r["slowest_lexical"]]
     return "\n".join(out) + "\n"
