@@ -219,9 +219,10 @@ class ServerWatch(threading.Thread):
 
     def where(self, conn) -> str:
         parts = []
-        for relation, rows in conn.execute("SELECT relid::regclass::text, tuples_processed FROM pg_stat_progress_copy "
-                                           "WHERE datname = %s", [self.database]).fetchall():
-            parts.append(f"COPY {relation.split('.')[-1]} {rows:,} rows")
+        # The build's tables are not visible outside its transaction: no names, only counts.
+        for (rows,) in conn.execute("SELECT tuples_processed FROM pg_stat_progress_copy WHERE datname = %s",
+                                    [self.database]).fetchall():
+            parts.append(f"COPY {rows:,} rows")
         for phase, done, total, blocks, blocks_total in conn.execute(
                 "SELECT phase, tuples_done, tuples_total, blocks_done, blocks_total FROM pg_stat_progress_create_index "
                 "WHERE datname = %s", [self.database]).fetchall():
