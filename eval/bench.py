@@ -906,7 +906,8 @@ def run(args: argparse.Namespace) -> dict:
 
             result["backends"] = bench_backends.run(bench_backends.parse_args(
                 ["--sizes", *map(str, args.sizes), "--queries", str(args.queries), "--seed", str(args.seed),
-                 "--backends", *dict.fromkeys(["local", *args.backends]), *(["--pg-dsn", args.pg_dsn] if args.pg_dsn else []),
+                 "--backends", *dict.fromkeys(["local", *args.backends]),
+                 *(["--pg-dsn", args.pg_dsn] if args.pg_dsn else []),
                  *(["--quiet"] if args.quiet else [])]))
         result["stage_seconds"][f"{stage} {_size_label(n)}" if n else stage] = \
             round(time.perf_counter() - stage_started, 1)

@@ -249,7 +249,8 @@ def server_sizes(index) -> dict:
                        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
                        [index.schema])
     graph = index.query("SELECT pg_relation_size(to_regclass(%s))", [f"{index.schema}.passages_embedding_hnsw"])
-    return {"tables": {name: {"total_bytes": int(total), "indexes_bytes": int(indexes)} for name, total, indexes in rows},
+    return {"tables": {name: {"total_bytes": int(total), "indexes_bytes": int(indexes)}
+                       for name, total, indexes in rows},
             "total_bytes": int(sum(total for _, total, _ in rows)), "hnsw_bytes": int(graph[0][0] or 0),
             "database_bytes": int(index.query("SELECT pg_database_size(current_database())")[0][0])}
 
@@ -500,7 +501,8 @@ def render(result: dict, level: int = 1) -> str:
     out = [f"{h} Search backends: local and postgres", "",
            f"- CPU: {env['cpu']} ({env['cores']} cores), {env['memory_gb']} GB; load average after the last run "
            f"{env['load_average']}",
-           f"- synthetic corpus (eval.synthetic): {PASSAGES_PER_DOCUMENT} passages per document, {len(OUTLETS)} outlets, "
+           f"- synthetic corpus (eval.synthetic): {PASSAGES_PER_DOCUMENT} passages per document, "
+           f"{len(OUTLETS)} outlets, "
            f"{DAYS} days, {ENGLISH_SHARE:.0%} English documents; 384-d vectors; ~{synthetic.MEAN_WORDS} Zipf words "
            "per passage",
            "- one query at a time, warm, k=10; hybrid = Retriever.retrieve(mode='hybrid'): 50 candidates per side, "
@@ -568,15 +570,18 @@ def render(result: dict, level: int = 1) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m eval.bench_backends", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="passages (default 10000 100000 1000000)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES),
+                        help="passages (default 10000 100000 1000000)")
     parser.add_argument("--queries", type=int, default=500, help="queries per size and mode (default 500)")
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--pg-dsn", help="the PostgreSQL server (a database is created per size); "
                         "default WARTA_PG_DSN, else a private server from rag.index.pgserver")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for bench_backends.json (default eval/out)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="folder for bench_backends.json (default eval/out)")
     parser.add_argument("--keep", action="store_true", help="keep each size's postgres database (for inspection)")
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--quiet", action="store_true", help="no progress bars (the stage lines and the postgres build's progress still print)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bars (the stage lines and the postgres build's progress still print)")
     args = parser.parse_args(argv)
     if min(args.sizes) < 2 * K or args.queries < 1:
         parser.error(f"sizes must be at least {2 * K} and queries at least 1")
