@@ -1,7 +1,7 @@
 """python -m eval.bench: speed and memory of Warta's indexes at 10k / 100k / 1M passages, beside the
 naive peers, plus the real corpus end to end.
 
-    python -m eval.bench [--quick] [--sizes 10000 100000 1000000] [--out DIR]
+    python -m eval.bench [--quick] [--sizes 10000 100000 1000000] [--out DIR] [--backends local postgres]
 
 1. Dense (FAISS) on synthetic 384-d embedding-like vectors (eval.synthetic): exact IndexFlatIP,
    HNSW (M=32) at several efSearch, SQ8; build time, index bytes (faiss.serialize_index), peak RSS,
@@ -21,6 +21,8 @@ naive peers, plus the real corpus end to end.
    into an empty model cache: wall time and folder size.
 7. Generation: time to first token and tokens/s of the default generator configuration, fp32 and
    bf16, with and without the system prompt's cache (full run only).
+8. With --backends local postgres: the two search backends side by side at the same sizes
+   (eval.bench_backends; the server from --pg-dsn, WARTA_PG_DSN or rag.index.pgserver).
 
 --quick: 10k and 100k, fewer queries, no first-start costs, no generation (about 3 minutes on 2
 quiet cores, half of it the real model). Markdown tables are printed; the figures go to
@@ -60,7 +62,7 @@ EXHAUSTIVE_QUERY_CAP = 50   # exhaustive scans (Flat, SQ8, numpy) at 1M+: each q
 WARM_QUERIES = 10
 LEXICAL_LANG = "id"
 JSON_KEYS = ("environment", "settings", "dense", "lexical", "peers", "real_corpus", "evidence", "thread_policy", "first_start",
-             "generation", "notes", "stage_seconds", "wall_seconds")
+             "generation", "backends", "notes", "stage_seconds", "wall_seconds")
 
 
 # ----------------------------------------------------------------------------- measuring helpers
@@ -734,6 +736,10 @@ def render(result: dict) -> str:
             out += table(keys, [[row.get(k, "-") for k in keys] for row in rows])
         else:
             out += [f"{gen.get('status')}: {gen.get('why')}"]
+    if result.get("backends"):
+        from eval import bench_backends
+
+        out += ["", *bench_backends.render(result["backends"], level=2).splitlines()]
     stages = ", ".join(f"{stage} {s:.0f} s" for stage, s in result.get("stage_seconds", {}).items())
     out += ["", f"Wall time: {result['wall_seconds']:.1f} s" + (f" ({stages})" if stages else "")]
     return "\n".join(out) + "\n"
@@ -832,6 +838,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-real", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-generation", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)  # no progress bars
+    parser.add_argument("--backends", nargs="+", choices=("local", "postgres"), default=["local"],
+                        help="with postgres: also both search backends side by side (eval.bench_backends)")
+    parser.add_argument("--pg-dsn", help="PostgreSQL server for --backends postgres (default WARTA_PG_DSN, else a "
+                        "private one from rag.index.pgserver)")
     args = parser.parse_args(argv)
     if args.sizes is None:
         args.sizes = list(QUICK_SIZES if args.quick else FULL_SIZES)
@@ -860,7 +870,7 @@ def run(args: argparse.Namespace) -> dict:
                            "seed": args.seed, "k": K, "hnsw_m": HNSW_M, "ef_search": list(EF_SEARCH),
                            "dense_pipeline": pipeline, "load_before": [round(x, 2) for x in os.getloadavg()], "dimension": synthetic.DIM, "topics": synthetic.TOPICS},
               "dense": [], "lexical": [], "peers": [], "real_corpus": None, "evidence": None, "thread_policy": None,
-              "first_start": None, "generation": None,
+              "first_start": None, "generation": None, "backends": None,
               "notes": notes, "stage_seconds": {}, "wall_seconds": None}
     vocab = synthetic.vocabulary(seed=args.seed) if not args.no_lexical else None
     stages = [("dense", n) for n in args.sizes if not args.no_dense] + \
@@ -868,6 +878,7 @@ def run(args: argparse.Namespace) -> dict:
     stages += [("real", 0), ("evidence", 0), ("thread_policy", 0)] if not args.no_real else []
     stages += [("first_start", 0)] if not (args.quick or args.no_real) else []
     stages += [("generation", 0)] if not (args.quick or args.no_generation) else []
+    stages += [("backends", 0)] if "postgres" in args.backends else []
     from tqdm import tqdm
 
     for stage, n in tqdm(stages, desc="eval.bench", unit="stage", file=sys.stderr, disable=args.quiet):
@@ -890,6 +901,14 @@ def run(args: argparse.Namespace) -> dict:
             result["first_start"] = first_start_hook()
         elif stage == "generation":
             result["generation"] = generation_hook(args.quiet)
+        elif stage == "backends":
+            from eval import bench_backends
+
+            result["backends"] = bench_backends.run(bench_backends.parse_args(
+                ["--sizes", *map(str, args.sizes), "--queries", str(args.queries), "--seed", str(args.seed),
+                 "--backends", *dict.fromkeys(["local", *args.backends]),
+                 *(["--pg-dsn", args.pg_dsn] if args.pg_dsn else []),
+                 *(["--quiet"] if args.quiet else [])]))
         result["stage_seconds"][f"{stage} {_size_label(n)}" if n else stage] = \
             round(time.perf_counter() - stage_started, 1)
     if args.no_real:
