@@ -35,6 +35,7 @@ from rag.search.filters import Filters
 PASSAGE_COLUMNS = "pid, doc_id, chunk_id, start_char, end_char, text, lang"
 DOCUMENT_COLUMNS = "doc_id, title, text, lang, source, date, url, origin"
 STATEMENT_TIMEOUT = "30s"
+MAX_EF_SEARCH = 1000  # pgvector's upper limit
 
 
 def connect(dsn: str, **options):
@@ -152,7 +153,8 @@ class PgIndex:
 
         for attempt in (1, 2):
             try:
-                return self._connection().execute(sql, params, binary=binary).fetchall()
+                cursor = self._connection().execute(sql, params, binary=binary)
+                return cursor.fetchall() if cursor.description is not None else []
             except psycopg.errors.UndefinedTable:
                 raise IndexInvalid(f"build {self.schema} is gone from {server_name(self.dsn)} (a newer build "
                                    "replaced it); restart Warta to serve the live one") from None
@@ -208,15 +210,20 @@ class PgIndex:
         literal = vector_literal(vector)
         where, params = filter_sql(filters, **PASSAGE_FILTER)
         exact = False
+        # The walk's breadth, as FAISS takes it: at least k, and under a filter widened by the
+        # share of passages allowed, so it meets about as many allowed ones as an unfiltered walk.
+        breadth = max(self.ef_search, k)
         if filters is not None and filters.active and self.hnsw:
             count = self.allowed_passages(filters)
             if count == 0:
                 return []
-            breadth = int(np.ceil(max(self.ef_search, k) * self.size / count))
+            breadth = int(np.ceil(breadth * self.size / count))
             exact = count <= HNSW_WALK_COST * breadth
         sql = (f"SELECT pid, 1 - (embedding <=> %s::vector) FROM passages WHERE {where} "
                f"ORDER BY embedding <=> %s::vector LIMIT %s")  # the distance alone, or the graph is not used
         if not exact:
+            if self.hnsw:
+                self._set_breadth(min(breadth, MAX_EF_SEARCH))
             rows = self.query(sql, [literal, *params, literal, k])
             if len(rows) == k or not self.hnsw or filters is None or not filters.active:
                 return [(int(pid), float(score)) for pid, score in rows]
@@ -225,6 +232,12 @@ class PgIndex:
                           f"embedding <=> %s::vector AS distance FROM passages WHERE {where} "
                           f"OFFSET 0) AS scanned ORDER BY distance, pid LIMIT %s", [literal, literal, *params, k])
         return [(int(pid), float(score)) for pid, score in rows]
+
+    def _set_breadth(self, ef: int) -> None:
+        """hnsw.ef_search for this thread's connection, set only when it changes."""
+        if getattr(self._local, "ef", None) != ef or getattr(self._local, "ef_conn", None) is not self._connection():
+            self.query(f"SET hnsw.ef_search = {int(ef)}")
+            self._local.ef, self._local.ef_conn = ef, self._connection()
 
     def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         """BM25 as rag.search.lexical scores it: each question word once, its stems in both
