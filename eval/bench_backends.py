@@ -147,44 +147,14 @@ def _is_local(dsn: str) -> bool:
     return host in ("", "127.0.0.1", "localhost", "::1") or host.startswith("/")
 
 
-@contextlib.contextmanager
 def postgres_server(dsn: str | None):
     """(maintenance DSN, where it came from) or (None, why postgres is skipped)."""
-    dsn = dsn or os.environ.get("WARTA_PG_DSN") or None
-    if dsn:
-        yield dsn, "given (--pg-dsn or WARTA_PG_DSN)"
-        return
     try:
-        from rag.index.pgserver import LocalPostgres
-    except ImportError:
-        yield None, "no --pg-dsn, no WARTA_PG_DSN, and rag.index.pgserver is not in this checkout"
-        return
-    # Under the system's temp folder: as root the server runs as a user who cannot enter root's folders.
-    with tempfile.TemporaryDirectory(prefix="warta-bench-pg-") as folder:
-        server = LocalPostgres(folder)
-        server.start()
-        try:
-            yield server.dsn, f"rag.index.pgserver.LocalPostgres in {folder}, for this run"
-        finally:
-            server.stop()
+        from eval.postgres import server
 
-
-def create_database(dsn: str, name: str) -> str:
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import make_conninfo
-
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return make_conninfo(dsn, dbname=name)
-
-
-def drop_database(dsn: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        return server(dsn)
+    except ImportError as e:  # psycopg or the wheel is missing
+        return contextlib.nullcontext((None, f"postgres skipped: {e}"))
 
 
 class ServerWatch(threading.Thread):
@@ -458,6 +428,8 @@ def run_postgres(corpus: Corpus, lexical, reference: Reference, args, server: tu
         return {"skipped": how}
     label = f"postgres {_size_label(corpus.size)}"
     database = f"warta_bench_{_size_label(corpus.size).lower()}_{uuid.uuid4().hex[:8]}"
+    from rag.index.pgserver import create_database
+
     dsn = create_database(maintenance, database)
     index = None
     try:
@@ -475,6 +447,8 @@ def run_postgres(corpus: Corpus, lexical, reference: Reference, args, server: tu
         if args.keep:
             say(f"{label}: kept database {database}")
         else:
+            from rag.index.pgserver import drop_database
+
             drop_database(maintenance, database)
     return row
 

@@ -119,6 +119,15 @@ def create_database(dsn: str, name: str) -> str:
     return database
 
 
+def drop_database(dsn: str, name: str) -> None:
+    """DROP DATABASE name on the server of dsn, whoever is still connected to it."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 class LocalPostgres:
     """One PostgreSQL cluster in directory: data in directory/data, its log and socket beside it."""
 
