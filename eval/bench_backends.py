@@ -25,7 +25,7 @@ Memory: local, the process's peak RSS while writing and the build's files; postg
 process's RSS growth while writing, the server's table and index sizes, and the peak RSS of the
 server's processes for the build's database (sampled; on this machine only, shared buffers
 included). The server: --pg-dsn, else WARTA_PG_DSN, else a private one from rag.index.pgserver
-when that module is there (started for the run, stopped after); else postgres is skipped. Each
+(started for the run, stopped after; eval.postgres.server). Each
 size gets a database of its own, dropped after unless --keep.
 
 Markdown tables are printed; the figures go to DIR/bench_backends.json (default eval/out/), where
@@ -53,6 +53,7 @@ from eval import synthetic
 from eval.bench import (DEFAULT_OUT, K, _dir_bytes, _fmt, _found, _mb, _r, _size_label, environment,
                         latency_summary, peak_rss, reset_peak_rss, status_bytes, time_queries)
 from eval.report import table
+from rag.index.pg_index import error_line
 
 SIZES = (10_000, 100_000, 1_000_000)
 BACKENDS = ("local", "postgres")
@@ -147,16 +148,6 @@ def _is_local(dsn: str) -> bool:
     return host in ("", "127.0.0.1", "localhost", "::1") or host.startswith("/")
 
 
-def postgres_server(dsn: str | None):
-    """(maintenance DSN, where it came from) or (None, why postgres is skipped)."""
-    try:
-        from eval.postgres import server
-
-        return server(dsn)
-    except ImportError as e:  # psycopg or the wheel is missing
-        return contextlib.nullcontext((None, f"postgres skipped: {e}"))
-
-
 class ServerWatch(threading.Thread):
     """Samples, while a build runs, the peak RSS of the server's processes on one database (read
     from /proc: a server on this machine only) and prints every WATCH_REPORT_SECONDS where the
@@ -185,7 +176,7 @@ class ServerWatch(threading.Thread):
                         last = time.perf_counter()
                         say(f"{self.label}: {time.perf_counter() - self.started_at:.0f} s, {self.where(conn)}")
         except psycopg.Error as e:  # the figures are optional; the build reports its own failure
-            say(f"{self.label}: server watch stopped ({str(e).strip().splitlines()[0] if str(e).strip() else e})")
+            say(f"{self.label}: server watch stopped ({error_line(e)})")
 
     def where(self, conn) -> str:
         parts = []
@@ -401,7 +392,7 @@ def bench_size(n: int, args, vocab: list[str], server: tuple[str | None, str]) -
             else:
                 row.update(run_postgres(corpus, lexical, reference, args, server))
         except Exception as e:  # one backend failing keeps the other's figures
-            row["failed"] = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+            row["failed"] = f"{type(e).__name__}: {error_line(e)}"
             say(f"{label} {backend}: failed: {row['failed']}")
         if "write_s" in row:
             row["build_s"] = _r(bm25_s + row["write_s"], 2)
@@ -570,7 +561,9 @@ def run(args: argparse.Namespace, write=None) -> dict:
                            "k": K, "passages_per_document": PASSAGES_PER_DOCUMENT, "filter_outlet": FILTER_OUTLET},
               "rows": [], "environment": None, "wall_seconds": None}
     needs_server = "postgres" in args.backends
-    with postgres_server(args.pg_dsn) if needs_server else contextlib.nullcontext((None, "not asked")) as server:
+    from eval.postgres import server
+
+    with server(args.pg_dsn) if needs_server else contextlib.nullcontext((None, "not asked")) as server:
         if needs_server and server[0] is None:
             say(f"postgres skipped: {server[1]}")
         for n in args.sizes:

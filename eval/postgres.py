@@ -30,7 +30,7 @@ def scratch_database(dsn: str | None):
     import psycopg
 
     from rag.errors import BackendUnavailable
-    from rag.index.pg_index import server_name
+    from rag.index.pg_index import error_line, server_name
     from rag.index.pgserver import create_database, drop_database
 
     with server(dsn) as (maintenance, _):
@@ -39,7 +39,7 @@ def scratch_database(dsn: str | None):
             scratch = create_database(maintenance, name)
         except psycopg.Error as e:
             raise BackendUnavailable(f"cannot make a database for the run on {server_name(maintenance)} "
-                                     f"({str(e).strip().splitlines()[0]}); the role needs CREATEDB") from None
+                                     f"({error_line(e)}); the role needs CREATEDB") from None
         try:
             yield scratch
         finally:

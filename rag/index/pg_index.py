@@ -45,6 +45,12 @@ def connect(dsn: str, **options):
     return psycopg.connect(dsn, autocommit=True, connect_timeout=5, application_name="warta", **options)
 
 
+def error_line(error: Exception) -> str:
+    """The first line of a database error's message (psycopg's carry DETAIL and HINT lines after)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def server_name(dsn: str) -> str:
     """host:port/dbname of a connection string, never its password."""
     from psycopg.conninfo import conninfo_to_dict
@@ -161,9 +167,8 @@ class PgIndex:
             except psycopg.OperationalError as e:
                 self._drop_connection()
                 if attempt == 2 or not _connection_lost(e):
-                    reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
                     raise BackendUnavailable(f"the PostgreSQL server {server_name(self.dsn)} does not answer "
-                                             f"({reason}); Warta tries again on the next request") from None
+                                             f"({error_line(e)}); Warta tries again on the next request") from None
         raise AssertionError("unreachable")
 
     def _drop_connection(self) -> None:
@@ -184,7 +189,7 @@ class PgIndex:
         for conn in connections:
             try:
                 conn.close()
-            except Exception:
+            except Exception:  # a connection already broken; closing is best effort
                 pass
 
     # --- filters ---------------------------------------------------------------------

@@ -23,7 +23,7 @@ from datetime import date
 import numpy as np
 
 from rag.errors import BackendUnavailable, ConfigError, IndexBusy, IndexInvalid
-from rag.index.pg_index import PgIndex, connect, server_name
+from rag.index.pg_index import PgIndex, connect, error_line, server_name
 from rag.messages import report_to_stderr
 from rag.search.dense import EF_SEARCH_CANDIDATES, RECALL_K, RECALL_QUERIES, RECALL_SEED, exact_top_k, paraphrases, recall_at_k
 from rag.search.filters import document_day
@@ -51,8 +51,7 @@ DIGESTS = {
 
 
 def _unavailable(dsn: str, error: Exception) -> BackendUnavailable:
-    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return BackendUnavailable(f"cannot reach the PostgreSQL server {server_name(dsn)} ({reason}); check WARTA_PG_DSN "
+    return BackendUnavailable(f"cannot reach the PostgreSQL server {server_name(dsn)} ({error_line(error)}); check WARTA_PG_DSN "
                               "and that the server is running")
 
 
@@ -105,7 +104,7 @@ class PgStore:
             except psycopg.OperationalError as e:
                 raise _unavailable(self.dsn, e) from None
             except psycopg.Error as e:
-                raise IndexInvalid(f"index build in {self.root} cannot be read: {str(e).strip().splitlines()[0]}") from None
+                raise IndexInvalid(f"index build in {self.root} cannot be read: {error_line(e)}") from None
         return PgIndex(self.dsn, schema, manifest)
 
     def _verified_manifest(self, conn, schema: str) -> dict:
@@ -230,7 +229,7 @@ class PgStore:
         except psycopg.errors.ReadOnlySqlTransaction:
             raise  # not about pgvector: write_build says the server is read-only
         except psycopg.Error as e:
-            raise IndexInvalid(f"pgvector is not available in {self.root} ({str(e).strip().splitlines()[0]}); "
+            raise IndexInvalid(f"pgvector is not available in {self.root} ({error_line(e)}); "
                                "a superuser must run CREATE EXTENSION vector there (README, 'PostgreSQL')") from None
         conn.execute("CREATE SCHEMA IF NOT EXISTS warta")
         conn.execute("CREATE TABLE IF NOT EXISTS warta.live (id int PRIMARY KEY CHECK (id = 1), schema text NOT NULL, "
